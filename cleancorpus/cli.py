@@ -1,0 +1,468 @@
+"""The command line: a thin Click layer over pipeline.run.
+
+Each stage's options are declared once (``OPTIONS``) and reused by its chained ``pipe``
+command, its single-stage command and the ``clean`` preset. An option maps to a config key;
+given on the command line it overrides ``--config FILE``, which overrides config/default.toml.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from cleancorpus import pipeline
+from cleancorpus.config import ConfigError, Frozen, load_config
+from cleancorpus.document import ERROR, Document
+from cleancorpus.io import InputError, ManifestWriter, Writer, check_output, read_documents
+from cleancorpus.report import Stats, print_errors, print_summary
+
+
+class UserError(click.ClickException):
+    """A usage problem: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+class RunFailed(click.ClickException):
+    """The run could not complete (e.g. the dedup index is locked): one line, exit code 1."""
+
+    exit_code = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Options, declared once
+
+
+@dataclass(frozen=True)
+class Opt:
+    decls: tuple[str, ...]
+    key: str | None = None  # the config key it overrides; None: handled by the command itself
+    extend: bool = False  # a repeatable option that adds to the configured list
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dest(self) -> str:
+        return click.Option(list(self.decls)).name or ""
+
+    def decorator(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        kwargs = dict(self.kwargs)
+        if not kwargs.get("is_flag") and not kwargs.get("multiple"):
+            kwargs.setdefault("default", None)
+        return click.option(*self.decls, **kwargs)
+
+
+def _opt(*decls: str, key: str | None = None, extend: bool = False, **kwargs: Any) -> Opt:
+    return Opt(decls, key, extend, kwargs)
+
+
+OPTIONS: dict[str, list[Opt]] = {
+    "read": [
+        _opt("--include", key="io.include", multiple=True, help="Only files matching this glob (relative path)."),
+        _opt("--exclude", key="io.exclude", extend=True, multiple=True, help="Skip files matching this glob."),
+        _opt("--text-field", key="io.text_field", help="JSONL field holding the text [text]."),
+        _opt("--id-field", key="io.id_field", help="JSONL field holding the id [id]."),
+        _opt("--max-bytes", key="io.max_bytes", type=click.IntRange(1), help="Larger documents are errors."),
+    ],
+    "decode": [],
+    "fix": [],
+    "convert": [
+        _opt("--to", "convert_to", key="convert.config", metavar="OPENCC",
+             help="OpenCC conversion (t2s, tw2s, hk2s, s2t, ..., none) [t2s]."),
+    ],
+    "strip": [
+        _opt("--rules", key="strip.extra_rules_files", extend=True, multiple=True,
+             type=click.Path(exists=True, dir_okay=False), help="Extra boilerplate rule file (TOML)."),
+    ],
+    "filter": [
+        _opt("--min-chars", key="filter.min_chars", type=click.IntRange(0),
+             help="Documents shorter than this after cleaning are 'empty'."),
+    ],
+    "dedup": [
+        _opt("--threshold", key="dedup.threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
+             help="Jaccard similarity for near-duplicates [0.8]."),
+        _opt("--keep", key="dedup.keep", type=click.Choice(["first", "longest"]),
+             help="Which member of a duplicate cluster is kept [first]."),
+        _opt("--index", help="Persistent dedup index: a file PATH or redis://HOST:PORT/DB."),
+        _opt("--lock-timeout", type=click.FloatRange(0), help="Seconds to wait for a locked index."),
+    ],
+    "run": [
+        _opt("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+             help="TOML file overriding config/default.toml key by key."),
+        _opt("-j", "--jobs", key="run.jobs", type=click.IntRange(0), help="Worker processes (0: all cores)."),
+        _opt("--strict", is_flag=True, help="Exit 1 if any document is an error."),
+        _opt("-q", "--quiet", is_flag=True, help="Print nothing on stderr but errors."),
+        _opt("-v", "--verbose", is_flag=True, help="Show tracebacks for unexpected failures."),
+    ],
+    "write": [
+        _opt("-o", "--output", default="-", show_default=True,
+             help="Directory, FILE.jsonl[.gz], or - for JSON Lines on stdout."),
+        _opt("--overwrite", is_flag=True, help="Write into a non-empty directory or over a file."),
+        _opt("--manifest", type=click.Path(dir_okay=False), help="Write one JSON line per input document."),
+    ],
+}
+
+
+def options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Apply the options of the named groups to a command."""
+
+    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for group in reversed(groups):
+            for opt in reversed(OPTIONS[group]):
+                fn = opt.decorator()(fn)
+        return fn
+
+    return apply
+
+
+def overrides(groups: Iterable[str], values: dict[str, Any], base: Frozen | None = None) -> dict[str, Any]:
+    """Config overrides from the options of ``groups`` that were given."""
+    result: dict[str, Any] = {}
+    defaults = base or load_config()
+    for group in groups:
+        for opt in OPTIONS[group]:
+            value = values.get(opt.dest)
+            if opt.key is None or value is None or value == ():
+                continue
+            if opt.extend:
+                value = [*defaults.get_path(opt.key), *value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            result[opt.key] = value
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class Job:
+    inputs: list[str]
+    stages: list[str]
+    values: dict[str, Any]  # every option's value, by destination name
+    groups: list[str]
+
+    def config(self) -> Frozen:
+        try:
+            base = load_config(self.values.get("config_file"))
+            return base.replace(overrides(self.groups, self.values, base))
+        except ConfigError as exc:
+            raise UserError(str(exc)) from None
+
+
+def _console(quiet: bool) -> Console:
+    return Console(stderr=True, quiet=False, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, console: Console) -> Iterator[Callable[[Document], None]]:
+    if not enabled:
+        yield lambda doc: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} documents"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("cleaning", total=None)
+        yield lambda doc: progress.advance(task)
+
+
+def execute(job: Job) -> Stats:
+    """Run a job end to end: read, stages, write, manifest, summary. Returns the statistics."""
+    values = job.values
+    cfg = job.config()
+    output = values.get("output") or "-"
+    try:
+        check_output(output, job.inputs, bool(values.get("overwrite")))
+    except InputError as exc:
+        raise UserError(str(exc)) from None
+    quiet = bool(values.get("quiet"))
+    console = _console(quiet)
+    env = pipeline.RunEnv(
+        cfg=cfg,
+        jobs=cfg["run"]["jobs"],
+        chunk_size=cfg["run"]["chunk_size"],
+        index=values.get("index"),
+        lock_timeout=values.get("lock_timeout"),
+    )
+    stats = Stats()
+    try:
+        with (
+            Writer(output, cfg["io"]) as writer,
+            ManifestWriter(values.get("manifest")) as manifest,
+            _progress(console.is_terminal and not quiet, console) as tick,
+        ):
+
+            def source() -> Iterator[Document]:
+                for doc in read_documents(job.inputs, cfg["io"]):
+                    tick(doc)
+                    yield doc
+
+            def write(stream: Iterator[Document]) -> Iterator[Document]:
+                for doc in stream:
+                    writer.write(doc)
+                    yield doc
+
+            procs = [pipeline.processor(stage, cfg) for stage in job.stages]
+            procs.append(pipeline.Sink("write", write))
+            for doc in pipeline.run(source(), procs, env):
+                manifest.write(doc)
+                stats.add(doc)
+    except InputError as exc:
+        raise UserError(str(exc)) from None
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    except _run_errors() as exc:
+        raise RunFailed(str(exc)) from None
+    stats.finish()
+    if quiet:
+        print_errors(stats, console)
+    else:
+        print_summary(stats, console)
+    if values.get("strict") and stats.statuses[ERROR]:
+        raise click.exceptions.Exit(1)
+    return stats
+
+
+def _run_errors() -> tuple[type[BaseException], ...]:
+    """Failures of the run as a whole that are the user's to fix (stage modules may add some)."""
+    errors: list[type[BaseException]] = []
+    dedup = pipeline._optional("cleancorpus.dedup")
+    for name in ("IndexLockedError", "DedupIndexError"):
+        if dedup is not None and hasattr(dedup, name):
+            errors.append(getattr(dedup, name))
+    strip = pipeline._optional("cleancorpus.stages.strip")
+    if strip is not None and hasattr(strip, "RuleError"):
+        errors.append(strip.RuleError)
+    return tuple(errors)
+
+
+def _stages(names: Iterable[str], cfg: Frozen) -> list[str]:
+    return [
+        s for s in names
+        if pipeline.available(s) and cfg.get(s, Frozen()).get("enabled", True)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cleancorpus")
+def cli() -> None:
+    """Clean and deduplicate scraped Chinese government and news text.
+
+    Decode any encoding, repair mojibake, convert Traditional to Simplified, strip
+    boilerplate, and drop exact and near duplicates; every input document ends with a
+    status in the manifest.
+    """
+
+
+ALL_GROUPS = ["read", "decode", "fix", "convert", "strip", "filter", "dedup", "run", "write"]
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@options(*ALL_GROUPS)
+@click.option("--no-dedup", is_flag=True, help="Skip deduplication.")
+@click.option("--no-convert", is_flag=True, help="Skip script conversion.")
+def clean(paths: tuple[str, ...], no_dedup: bool, no_convert: bool, **values: Any) -> None:
+    """Run every stage over PATHS: decode, fix, convert, strip, filter, dedup.
+
+    \b
+    cleancorpus clean dump/ -o cleaned/ --manifest manifest.jsonl
+    cat dump.jsonl | cleancorpus clean - -o - > clean.jsonl
+    """
+    job = Job(list(paths), [], values, ALL_GROUPS)
+    cfg = job.config()
+    skip = {"dedup"} if no_dedup else set()
+    if no_convert:
+        skip.add("convert")
+    job.stages = [s for s in _stages(pipeline.STAGES, cfg) if s not in skip]
+    execute(job)
+
+
+def _single_stage(name: str, stages: list[str], doc: str) -> None:
+    groups = ["read", "decode", name, "run", "write"]
+
+    @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+    @options(*groups)
+    def command(paths: tuple[str, ...], **values: Any) -> None:
+        execute(Job(list(paths), [s for s in stages if pipeline.available(s)], values, groups))
+
+    command.__doc__ = doc
+    cli.command(name)(command)
+
+
+_single_stage("fix", ["decode", "fix"], "Repair mojibake and Unicode damage (JSON Lines out).")
+_single_stage("convert", ["decode", "convert"], "Convert the script with OpenCC (JSON Lines out).")
+_single_stage("strip", ["decode", "strip"], "Remove boilerplate lines (JSON Lines out).")
+_single_stage("filter", ["decode", "filter"], "Mark short documents 'empty' (JSON Lines out).")
+_single_stage("dedup", ["decode", "dedup"], "Drop exact and near duplicates (JSON Lines out).")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@options("read")
+def detect(paths: tuple[str, ...], **values: Any) -> None:
+    """Print PATH<TAB>ENCODING<TAB>CONFIDENCE for each file (directories recursively)."""
+    cfg = Job(list(paths), [], values, ["read"]).config()
+    io_cfg = cfg["io"]
+    failed = 0
+    for doc in read_documents(paths, io_cfg, records=False):
+        name = doc.path or doc.id
+        if doc.active:
+            doc = pipeline.run_one(doc, ["decode"], cfg)
+        if doc.active:
+            click.echo(f"{name}\t{doc.encoding}\t{doc.confidence:.2f}")
+        else:
+            failed += 1
+            click.echo(f"{name}\terror\t0.00")
+            click.echo(f"cleancorpus: {name}: {doc.error}", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@options("read", "convert", "strip", "filter")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
+def explain(file: str, **values: Any) -> None:
+    """Show what each stage changes in FILE, and the rule behind each change."""
+    cfg = Job([file], [], values, ["read", "convert", "strip", "filter"]).config()
+    out = Console(highlight=False, soft_wrap=True)
+    for doc in read_documents([file], cfg["io"]):
+        out.rule(f"[bold]{escape(doc.id)}")
+        for stage in _stages(["decode", "fix", "convert", "strip", "filter"], cfg):
+            before, changes_before = doc.text, doc.changes.copy()
+            doc = pipeline.run_one(doc, [stage], cfg, explain=lambda lines: _show_strip(out, lines))
+            changes = doc.changes - changes_before
+            out.print(f"[bold cyan]{stage}[/]  " + (", ".join(f"{k}×{v}" for k, v in sorted(changes.items())) or "no change"))
+            if stage == "decode" and doc.active:
+                out.print(f"  encoding {doc.encoding}, confidence {doc.confidence:.2f}")
+            elif stage != "strip" and before is not None and doc.text is not None and before != doc.text:
+                _show_diff(out, before, doc.text)
+            if not doc.active:
+                out.print(f"  status [bold]{doc.status}[/]" + (f": {escape(doc.error)}" if doc.error else ""))
+                break
+
+
+def _show_diff(out: Console, before: str, after: str, limit: int = 40) -> None:
+    shown = 0
+    for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0):
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        colour = "red" if line.startswith("-") else "green"
+        out.print(f"  [{colour}]{escape(line[:200])}[/]")
+        shown += 1
+        if shown >= limit:
+            out.print("  ...")
+            return
+
+
+def _show_strip(out: Console, lines: list[tuple[str, str | None, str]]) -> None:
+    for line, rule, reason in lines:
+        if rule is not None:
+            out.print(f"  [red]- {escape(line[:200])}[/]  [dim]{escape(rule)}: {escape(reason)}[/]")
+
+
+# The chained form: cleancorpus pipe read -i A -i B decode fix strip dedup write -o OUT
+
+
+@cli.group(chain=True)
+@options("run")
+def pipe(**values: Any) -> None:
+    """Compose stages in any order: read ... write.
+
+    \b
+    cleancorpus pipe read -i dump/ decode fix convert strip filter dedup write -o out/
+    """
+
+
+@dataclass(frozen=True)
+class PipeItem:
+    kind: str  # "read", "write" or a stage name
+    values: dict[str, Any]
+
+
+def _pipe_command(name: str, groups: list[str], extra: Callable[[Any], Any] | None = None) -> None:
+    def command(**values: Any) -> PipeItem:
+        return PipeItem(name, values)
+
+    command.__doc__ = f"The {name} step."
+    decorated = options(*groups)(command)
+    if extra is not None:
+        decorated = extra(decorated)
+    pipe.command(name)(decorated)
+
+
+_pipe_command("read", ["read"], click.option("-i", "--input", "inputs", multiple=True, required=True,
+                                             type=click.Path(exists=True, allow_dash=True),
+                                             help="A file, directory or - (repeatable)."))
+for _stage in pipeline.STAGES:
+    _pipe_command(_stage, [_stage] if _stage in OPTIONS else [])
+_pipe_command("write", ["write"])
+
+
+@pipe.result_callback()
+def _run_pipe(items: list[PipeItem], **run_values: Any) -> None:
+    inputs = [i for item in items if item.kind == "read" for i in item.values["inputs"]]
+    if not inputs:
+        raise UserError("pipe needs a 'read -i PATH' step")
+    writes = [n for n, item in enumerate(items) if item.kind == "write"]
+    if len(writes) > 1 or (writes and writes[0] != len(items) - 1):
+        raise UserError("'write' must be the last step, and appear once")
+    values: dict[str, Any] = dict(run_values)
+    groups = ["run"]
+    stages: list[str] = []
+    for item in items:
+        values.update({k: v for k, v in item.values.items() if v not in (None, ())})
+        if item.kind in OPTIONS and item.kind not in groups:
+            groups.append(item.kind)
+        if item.kind in pipeline.STAGES:
+            if not pipeline.available(item.kind):
+                raise UserError(f"stage '{item.kind}' is not available in this build")
+            stages.append(item.kind)
+    if "decode" not in stages:
+        stages.insert(0, "decode")
+    execute(Job(inputs, stages, values, groups))
+
+
+def main() -> None:
+    """Console entry point: one-line errors; a traceback only with -v."""
+    verbose = any(a in ("-v", "--verbose") for a in sys.argv[1:])
+    try:
+        code = cli.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"cleancorpus: error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,313 @@
+"""Readers and writers: files, directories, JSON Lines (plain or gzip), stdin and stdout.
+
+Readers turn every input, good or bad, into a Document: a file that cannot be read, is too
+large or is an invalid JSON line becomes a Document with status ``error``; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import gzip
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from cleancorpus.config import Frozen
+from cleancorpus.document import KEPT, Document
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+
+
+class InputError(Exception):
+    """A problem with the command's inputs or outputs as a whole (a usage error)."""
+
+
+def is_jsonl(name: str) -> bool:
+    return name == "-" or name.lower().endswith(JSONL_SUFFIXES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_documents(paths: Iterable[str], cfg: Frozen, records: bool = True) -> Iterator[Document]:
+    """Every document of every input, in a deterministic order. ``cfg`` is the ``io`` section.
+
+    With ``records`` false, JSON Lines files are single documents like any other file.
+    """
+    for name in paths:
+        if name == "-":
+            yield from _read_stdin(cfg, records)
+            continue
+        path = Path(name)
+        if path.is_dir():
+            yield from _read_tree(path, cfg, records)
+        elif path.exists() or path.is_symlink():
+            yield from _read_file(path, path.name, str(path.parent), cfg, records)
+        else:
+            raise InputError(f"no such file or directory: {name}")
+
+
+def _read_stdin(cfg: Frozen, records: bool) -> Iterator[Document]:
+    """JSON Lines if the first non-blank byte is ``{``, else one text document with id ``-``."""
+    stream: IO[bytes] = sys.stdin.buffer
+    if hasattr(stream, "peek"):
+        head = stream.peek(4096)[:4096]
+    else:  # e.g. a BytesIO under test runners
+        stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+        head = stream.peek(4096)[:4096]
+    if records and head.lstrip()[:1] in (b"{", b""):
+        yield from _read_jsonl(stream, "-", "-", cfg)
+    else:
+        yield _file_document(stream, "-", None, "-", cfg)
+
+
+def _matches(rel: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(rel, p) for p in patterns)
+
+
+def _read_tree(root: Path, cfg: Frozen, records: bool) -> Iterator[Document]:
+    """Files under ``root`` in sorted order; symlinked directories followed once (no loops)."""
+    seen: set[tuple[int, int]] = set()
+
+    def walk(directory: Path, rel: PurePosixPath) -> Iterator[tuple[Path, str]]:
+        try:
+            st = directory.stat()
+        except OSError as exc:
+            yield directory, f"!unreadable directory: {exc.strerror}"
+            return
+        if (st.st_dev, st.st_ino) in seen:
+            return  # a symlink loop or a second link to a directory already read
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            yield directory, f"!unreadable directory: {exc.strerror}"
+            return
+        for entry in entries:
+            child_rel = rel / entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if _matches(str(child_rel) + "/", cfg["exclude"]):
+                    continue
+                yield from walk(Path(entry.path), child_rel)
+            else:
+                yield Path(entry.path), str(child_rel)
+
+    for path, rel in walk(root, PurePosixPath()):
+        if rel.startswith("!"):
+            yield Document(id=str(path), status="error", error=rel[1:])
+            continue
+        if _matches(rel, cfg["exclude"]) or (cfg["include"] and not _matches(rel, cfg["include"])):
+            continue
+        top = rel.split("/", 1)[0] if "/" in rel else ""
+        yield from _read_file(path, rel, str(root / top) if top else str(root), cfg, records)
+
+
+def _read_file(path: Path, rel: str, group: str, cfg: Frozen, records: bool = True) -> Iterator[Document]:
+    try:
+        size = path.stat().st_size
+        if records and is_jsonl(path.name):
+            opener = gzip.open if path.name.lower().endswith(".gz") else open
+            with opener(path, "rb") as fh:
+                yield from _read_jsonl(fh, rel, group, cfg)
+            return
+        if size > cfg["max_bytes"]:
+            yield Document(id=rel, path=str(path), group=group).fail(
+                f"too large: {size} bytes > max_bytes {cfg['max_bytes']}"
+            )
+            return
+        with open(path, "rb") as fh:
+            yield _file_document(fh, rel, str(path), group, cfg)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        yield Document(id=rel, path=str(path), group=group).fail(f"unreadable: {reason}")
+
+
+def _file_document(fh: IO[bytes], rel: str, path: str | None, group: str, cfg: Frozen) -> Document:
+    limit = cfg["max_bytes"]
+    raw = fh.read(limit + 1)
+    doc = Document(id=rel, raw=raw, path=path, group=group)
+    if len(raw) > limit:
+        return doc.fail(f"too large: more than max_bytes {limit} bytes")
+    return doc
+
+
+def _read_jsonl(fh: IO[bytes], rel: str, group: str, cfg: Frozen) -> Iterator[Document]:
+    limit = cfg["max_bytes"]
+    text_field, id_field, group_field = cfg["text_field"], cfg["id_field"], cfg["group_field"]
+    lineno = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        where = f"{rel}:{lineno}"
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the over-long line
+                line = fh.readline(1 << 20)
+            yield Document(id=where).fail(f"too large: JSON line {lineno} over max_bytes {limit}")
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            yield Document(id=where).fail(f"invalid JSON at line {lineno}: {exc}")
+            continue
+        if not isinstance(record, dict):
+            yield Document(id=where).fail(f"invalid record at line {lineno}: not a JSON object")
+            continue
+        text = record.pop(text_field, None)
+        doc_id = record.pop(id_field, None)
+        doc_id = where if doc_id is None else str(doc_id)
+        if not isinstance(text, str):
+            yield Document(id=doc_id).fail(f"invalid record at line {lineno}: no string field '{text_field}'")
+            continue
+        grp = str(record.get(group_field, group)) if group_field else group
+        yield Document(id=doc_id, text=text, group=grp, fields=record)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def safe_relpath(doc_id: str) -> PurePosixPath | None:
+    """The id as a path inside the output directory, or None if it would escape it."""
+    if not doc_id or "\x00" in doc_id or "\\" in doc_id:
+        return None
+    rel = PurePosixPath(doc_id)
+    if rel.is_absolute() or any(part in ("..", "") for part in rel.parts) or rel == PurePosixPath("."):
+        return None
+    return rel
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same directory and rename: no partial files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[IO[bytes]]:
+    """A binary stream that appears at ``path`` only when the block completes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            if path.name.endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                    yield gz
+            else:
+                yield raw
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _overlaps(a: Path, b: Path) -> bool:
+    return a == b or a in b.parents or b in a.parents
+
+
+def check_output(out: str, inputs: Iterable[str], overwrite: bool) -> None:
+    """Refuse outputs that could overwrite an input, and non-empty targets without --overwrite."""
+    if out == "-":
+        return
+    target = Path(out).resolve()
+    for name in inputs:
+        if name != "-" and _overlaps(target, Path(name).resolve()):
+            raise InputError(f"output {out} overlaps input {name}; choose another output")
+    if overwrite:
+        return
+    if is_jsonl(out) and target.exists():
+        raise InputError(f"output file {out} exists; use --overwrite to replace it")
+    if target.is_dir() and any(target.iterdir()):
+        raise InputError(f"output directory {out} is not empty; use --overwrite to write into it")
+    if target.exists() and not target.is_dir() and not is_jsonl(out):
+        raise InputError(f"output {out} is a file; give a directory, a .jsonl file or -")
+
+
+def record(doc: Document, cfg: Frozen) -> dict[str, Any]:
+    return {cfg["id_field"]: doc.id, cfg["text_field"]: doc.text, **doc.fields}
+
+
+class Writer:
+    """Writes kept documents to a directory tree, a JSON Lines file, or stdout."""
+
+    def __init__(self, out: str, cfg: Frozen) -> None:
+        self.out, self.cfg = out, cfg
+        self._stack = contextlib.ExitStack()
+        self._stream: IO[bytes] | None = None
+        self.directory = None if is_jsonl(out) else Path(out)
+
+    def __enter__(self) -> Writer:
+        if self.out == "-":
+            self._stream = sys.stdout.buffer
+        elif self.directory is None:
+            self._stream = self._stack.enter_context(atomic_output(Path(self.out)))
+        else:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.out == "-":
+            sys.stdout.flush()
+        self._stack.__exit__(*exc)
+
+    def write(self, doc: Document) -> None:
+        if doc.status != KEPT:
+            return
+        if self._stream is not None:
+            line = json.dumps(record(doc, self.cfg), ensure_ascii=False) + "\n"
+            self._stream.write(line.encode("utf-8"))
+            return
+        assert self.directory is not None
+        rel = safe_relpath(doc.id)
+        if rel is None:
+            doc.fail(f"unsafe id for a file path: {doc.id!r}")
+            return
+        try:
+            atomic_write(self.directory / rel, (doc.text or "").encode("utf-8"))
+        except OSError as exc:
+            doc.fail(f"cannot write {rel}: {exc.strerror or exc}")
+
+
+class ManifestWriter:
+    """One JSON line per input document, appearing atomically when the run ends."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._stack = contextlib.ExitStack()
+        self._stream: IO[bytes] | None = None
+
+    def __enter__(self) -> ManifestWriter:
+        if self.path:
+            self._stream = self._stack.enter_context(atomic_output(Path(self.path)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.__exit__(*exc)
+
+    def write(self, doc: Document) -> None:
+        if self._stream is not None:
+            line = json.dumps(doc.manifest(), ensure_ascii=False) + "\n"
+            self._stream.write(line.encode("utf-8"))

@@ -1,0 +1,268 @@
+"""Stages as processors: per-document steps, corpus-level barriers, and the fold that runs them.
+
+A pipeline is a list of processors, the imagepipe way. ``Map`` processors hold per-document
+steps; adjacent ones are fused into one pass over a worker pool. A ``Barrier`` (template-line
+counting for strip, dedup) needs the whole corpus: it adds its per-document ``pre`` steps to the
+pass before it, then ``gather`` consumes that pass (parking documents on disk), and hands back
+the documents with steps to run after it. A ``Sink`` runs in the parent (writing output).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cleancorpus.config import Frozen
+from cleancorpus.document import DUPLICATE, EMPTY, Document
+from cleancorpus.runner import Spool, Step, parallel_map
+from cleancorpus.stages import decode as decode_mod
+
+TextStage = Callable[[str, Any], tuple[str, Counter[str]]]
+
+
+@dataclass(frozen=True)
+class Map:
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Barrier:
+    name: str
+    pre: tuple[Step, ...]
+    gather: Callable[[Iterator[Document], RunEnv], tuple[Iterable[Document], tuple[Step, ...]]]
+
+
+@dataclass(frozen=True)
+class Sink:
+    name: str
+    fn: Callable[[Iterator[Document]], Iterator[Document]]
+
+
+Processor = Map | Barrier | Sink
+
+
+@dataclass
+class RunEnv:
+    cfg: Frozen
+    jobs: int = 1
+    chunk_size: int = 32
+    index: str | None = None
+    lock_timeout: float | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # facts for the summary (e.g. dedup)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-document steps (module-level so that they pickle into worker processes)
+
+
+def decode_step(doc: Document, cfg: Frozen) -> Document:
+    if doc.raw is None:  # a JSON record: already text
+        doc.encoding = doc.encoding or "utf-8"
+        doc.confidence = 1.0 if doc.confidence is None else doc.confidence
+    else:
+        result = decode_mod.decode(doc.raw, cfg)
+        doc.text, doc.encoding, doc.confidence = result.text, result.encoding, result.confidence
+        doc.changes.update(result.changes)
+        doc.raw = None
+    if doc.text is None:
+        doc.text = ""
+    doc.chars_in = len(doc.text)
+    return doc
+
+
+def text_step(stage: TextStage, doc: Document, cfg: Frozen) -> Document:
+    text, changes = stage(doc.text or "", cfg)
+    doc.text = text
+    doc.changes.update(changes)
+    return doc
+
+
+def filter_step(doc: Document, cfg: Frozen) -> Document:
+    if len((doc.text or "").strip()) < cfg["min_chars"]:
+        doc.status = EMPTY
+    return doc
+
+
+def strip_keys_step(doc: Document, cfg: Frozen) -> Document:
+    from cleancorpus.stages.strip import line_keys
+
+    doc.extra["line_keys"] = line_keys(doc.text or "", cfg)
+    return doc
+
+
+def strip_step(doc: Document, cfg_and_template: tuple[Frozen, dict[str, dict[int, int]]]) -> Document:
+    from cleancorpus.stages.strip import strip
+
+    cfg, templates = cfg_and_template
+    text, changes = strip(doc.text or "", cfg, templates.get(doc.group, {}))
+    doc.text = text
+    doc.changes.update(changes)
+    return doc
+
+
+def signature_step(doc: Document, cfg: Frozen) -> Document:
+    from cleancorpus.dedup import signature
+
+    doc.extra["sig"] = signature(doc.text or "", cfg)
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# Barriers
+
+
+def gather_templates(stream: Iterator[Document], env: RunEnv) -> tuple[Iterable[Document], tuple[Step, ...]]:
+    """First pass of strip: count, per source group, the documents each short line occurs in."""
+    cfg = env.cfg["strip"]
+    counts: dict[str, Counter[int]] = defaultdict(Counter)
+    spool = Spool()
+    for doc in stream:
+        keys = doc.extra.pop("line_keys", None)
+        if keys:
+            counts[doc.group].update(keys)
+        spool.add(doc)
+    k = cfg["template_min_docs"]
+    templates = {g: {key: n for key, n in c.items() if n >= k} for g, c in counts.items()}
+    env.notes["template_lines"] = sum(len(t) for t in templates.values())
+    return _drain_spool(spool), (Step("strip", strip_step, (cfg, templates)),)
+
+
+def _drain_spool(spool: Spool) -> Iterator[Document]:
+    try:
+        yield from spool
+    finally:
+        spool.close()
+
+
+def gather_dedup(stream: Iterator[Document], env: RunEnv) -> tuple[Iterable[Document], tuple[Step, ...]]:
+    """Dedup: signatures came from the workers; LSH and clusters here, in input order."""
+    from cleancorpus.dedup import Deduper
+
+    spool = Spool()
+    with Deduper(env.cfg["dedup"], index=env.index, lock_timeout=env.lock_timeout) as deduper:
+        for doc in stream:
+            sig = doc.extra.pop("sig", None)
+            if doc.active and sig is not None:
+                deduper.add(doc.id, sig, len(doc.text or ""))
+            spool.add(doc)
+        verdicts = iter(deduper.finish())
+    env.notes["dedup_historical"] = 0
+
+    def apply() -> Iterator[Document]:
+        for doc in _drain_spool(spool):
+            if doc.active:  # exactly the documents given to the deduper, in the same order
+                verdict = next(verdicts, None)
+                if verdict is not None:
+                    doc.cluster = verdict.cluster
+                    if verdict.duplicate_of is not None:
+                        doc.status, doc.duplicate_of = DUPLICATE, verdict.duplicate_of
+                        if verdict.historical:
+                            env.notes["dedup_historical"] += 1
+                            doc.changes["dedup.historical"] += 1
+            yield doc
+
+    return apply(), ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Building and running
+
+
+def _optional(module: str) -> Any:
+    """A stage module, or None while it does not exist yet in this build."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+STAGES = ("decode", "fix", "convert", "strip", "filter", "dedup")
+_MODULES = {
+    "fix": "cleancorpus.stages.fix",
+    "convert": "cleancorpus.stages.convert",
+    "strip": "cleancorpus.stages.strip",
+    "dedup": "cleancorpus.dedup",
+}
+
+
+_ENTRY = {"fix": "fix", "convert": "convert", "strip": "strip", "dedup": "Deduper"}
+
+
+def available(stage: str) -> bool:
+    """Whether this build has the stage (stages land one issue at a time)."""
+    if stage not in _MODULES:
+        return True
+    module = _optional(_MODULES[stage])
+    return module is not None and hasattr(module, _ENTRY[stage])
+
+
+def processor(stage: str, cfg: Frozen) -> Processor:
+    """The processor for one stage, configured from ``cfg`` (the whole config)."""
+    if stage == "decode":
+        return Map((Step("decode", decode_step, cfg["decode"]),))
+    if stage in ("fix", "convert"):
+        fn = getattr(_optional(_MODULES[stage]), stage)
+        return Map((Step(stage, functools.partial(text_step, fn), cfg[stage]),))
+    if stage == "strip":
+        scfg = cfg["strip"]
+        if scfg.get("template_min_docs", 0) > 0:
+            return Barrier("strip", (Step("strip.keys", strip_keys_step, scfg),), gather_templates)
+        return Map((Step("strip", strip_step, (scfg, {})),))
+    if stage == "filter":
+        return Map((Step("filter", filter_step, cfg["filter"]),))
+    if stage == "dedup":
+        return Barrier("dedup", (Step("dedup.signature", signature_step, cfg["dedup"]),), gather_dedup)
+    raise ValueError(f"unknown stage {stage}")
+
+
+def run(source: Iterable[Document], procs: list[Processor], env: RunEnv) -> Iterator[Document]:
+    """Fold the processors over the source lazily; consecutive per-document steps share one pass."""
+    stream: Iterable[Document] = source
+    pending: tuple[Step, ...] = ()
+    for proc in procs:
+        if isinstance(proc, Map):
+            pending += proc.steps
+        elif isinstance(proc, Barrier):
+            stream = parallel_map(pending + proc.pre, stream, env.jobs, env.chunk_size)
+            stream, pending = proc.gather(iter(stream), env)
+        else:
+            stream = proc.fn(parallel_map(pending, stream, env.jobs, env.chunk_size))
+            pending = ()
+    yield from parallel_map(pending, stream, env.jobs, env.chunk_size)
+
+
+def run_one(
+    doc: Document,
+    stages: Iterable[str],
+    cfg: Frozen,
+    explain: Callable[[list[tuple[str, str | None, str]]], None] | None = None,
+) -> Document:
+    """Run per-document stages on one document in this process (``explain``, ``detect``).
+
+    Corpus-level context is absent: no template lines, no dedup. ``explain`` receives strip's
+    line-by-line verdicts before strip runs.
+    """
+    from cleancorpus.runner import run_steps
+
+    for stage in stages:
+        if stage == "dedup" or not doc.active:
+            continue
+        if stage == "strip":
+            if explain is not None:
+                from cleancorpus.stages.strip import explain as strip_explain
+
+                explain(strip_explain(doc.text or "", cfg["strip"], {}))
+            steps: tuple[Step, ...] = (Step("strip", strip_step, (cfg["strip"], {})),)
+        else:
+            proc = processor(stage, cfg)
+            assert isinstance(proc, Map)
+            steps = proc.steps
+        doc = run_steps(doc, steps)
+    return doc

@@ -1,0 +1,129 @@
+"""decode: bytes to text.
+
+Order of evidence: a byte-order mark; strict UTF-8; chardet's guess (GB2312/GBK promoted to
+GB18030, Big5 to Big5-HKSCS, both supersets); then the configured fallbacks. A candidate is
+accepted only if it decodes the whole document, except that a multibyte character cut off at
+the very end (a truncated download) is dropped and counted as ``decode.truncated``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections import Counter
+from typing import NamedTuple
+
+import chardet
+
+from cleancorpus.config import Frozen
+from cleancorpus.document import DocumentError
+
+# Longest first: the UTF-32-LE mark begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+    (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+)
+
+# Detectors name the common subset; the superset decodes everything the subset does.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
+
+# Longest multibyte sequence any supported codec can leave unfinished at the end.
+_MAX_TAIL = 4
+
+# C0 controls, less those that text files legitimately contain (tab, newlines, form feed, ESC).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+class Decoded(NamedTuple):
+    text: str
+    encoding: str
+    confidence: float
+    changes: Counter[str]
+
+
+def _codec_name(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name.lower()
+
+
+def _decode_whole(raw: bytes, codec: str) -> tuple[str, bool] | None:
+    """Decode all of ``raw`` or None; True in the result if a cut-off final character was dropped."""
+    try:
+        return raw.decode(codec), False
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - _MAX_TAIL + 1 or exc.start == 0:
+            return None
+        try:
+            return raw[: exc.start].decode(codec), True
+        except UnicodeDecodeError:
+            return None
+    except LookupError:
+        return None
+
+
+def _looks_binary(text: str, ratio: float) -> bool:
+    if "\x00" in text:
+        return True
+    if not text:
+        return False
+    sample = text[:65536]
+    return len(_CONTROLS.findall(sample)) > ratio * len(sample)
+
+
+def _accept(text: str, encoding: str, confidence: float, truncated: bool, cfg: Frozen) -> Decoded:
+    if _looks_binary(text, cfg["binary_control_ratio"]):
+        raise DocumentError("binary: control characters in decoded text")
+    changes: Counter[str] = Counter()
+    if truncated:
+        changes["decode.truncated"] += 1
+    return Decoded(text, encoding, confidence, changes)
+
+
+def _sample(raw: bytes, size: int) -> bytes:
+    if len(raw) <= size:
+        return raw
+    half = size // 2
+    # Cut the tail sample on a line boundary so it starts on a character boundary too.
+    tail = raw[-half:]
+    nl = tail.find(b"\n")
+    return raw[:half] + (tail[nl + 1 :] if 0 <= nl < len(tail) - 1 else tail)
+
+
+def decode(raw: bytes, cfg: Frozen) -> Decoded:
+    """Decode one document's bytes, or raise DocumentError (binary, undecodable).
+
+    >>> decode("会议明确".encode("gb18030"), cfg).text   # via chardet: GB2312 -> gb18030
+    '会议明确'
+    """
+    if not raw:
+        return Decoded("", "utf-8", 1.0, Counter())
+    for bom, codec, label in _BOMS:
+        if raw.startswith(bom):
+            result = _decode_whole(raw[len(bom) :], codec)
+            if result is None:
+                raise DocumentError(f"undecodable: invalid {label} after its byte-order mark")
+            return _accept(result[0], label, 1.0, result[1], cfg)
+
+    if b"\x00" not in raw:
+        result = _decode_whole(raw, "utf-8")
+        if result is not None:
+            return _accept(result[0], "ascii" if raw.isascii() else "utf-8", 1.0, result[1], cfg)
+
+    guess = chardet.detect(_sample(raw, cfg["detect_sample_bytes"]))
+    if guess.get("encoding") is None:
+        mime = guess.get("mime_type") or "unknown"
+        raise DocumentError(f"binary: not text ({mime})")
+    detected = _codec_name(guess["encoding"])
+    candidates = [_SUPERSETS.get(detected, detected)]
+    candidates += [_codec_name(c) for c in cfg["fallback_encodings"] if _codec_name(c) not in candidates]
+    for i, codec in enumerate(candidates):
+        result = _decode_whole(raw, codec)
+        if result is not None:
+            confidence = float(guess.get("confidence") or 0.0) if i == 0 else 0.0
+            return _accept(result[0], codec, confidence, result[1], cfg)
+    raise DocumentError(f"undecodable: no encoding decodes the whole document (guessed {detected})")

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from cleancorpus.document import DocumentError
+from cleancorpus.stages.decode import decode
+from conftest import SAMPLE, SEEDS
+
+
+@pytest.fixture(scope="module")
+def dcfg(cfg):
+    return cfg["decode"]
+
+
+def original_of(variant):
+    return SAMPLE / (variant.name.split(".")[0] + ".txt")
+
+
+VARIANTS = sorted((SAMPLE / "encodings").iterdir())
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda p: p.name)
+def test_every_encoding_variant_decodes_to_its_utf8_original(variant, dcfg):
+    expected = original_of(variant).read_text(encoding="utf-8")
+    result = decode(variant.read_bytes(), dcfg)
+    assert result.text == expected
+    assert not result.changes
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name[:3])
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "gb18030", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"]
+)
+def test_seed_in_each_encoding(seed, encoding, dcfg):
+    text = seed.read_text(encoding="utf-8")
+    assert decode(text.encode(encoding), dcfg).text == text
+
+
+def test_gb_detection_promoted_to_gb18030(dcfg):
+    # 30 bytes of GBK: chardet calls such text GB2312/GBK; we decode it with the superset.
+    snippet = "会议明确了今年要着重抓好的工作"
+    raw = snippet.encode("gbk")
+    assert len(raw) == 30
+    result = decode(raw, dcfg)
+    assert result.text == snippet
+    assert result.encoding == "gb18030"
+
+
+def test_gbk_only_character_decodes(dcfg):
+    # 镕 and 堃 are in GBK but not in GB2312: a GB2312 decoder would fail on them.
+    text = "朱镕基总理和王堃同志出席会议并讲话，会议强调要加快信息通信业发展。"
+    assert decode(text.encode("gbk"), dcfg).text == text
+
+
+def test_big5_promoted_to_big5hkscs(dcfg):
+    text = (SAMPLE / "002_8a6ffa770e45669e.txt").read_text(encoding="utf-8")
+    result = decode(text.encode("big5hkscs"), dcfg)
+    assert result.text == text
+    assert result.encoding == "big5hkscs"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "utf-16-le", "big5hkscs"])
+def test_truncated_final_character_is_dropped_and_counted(encoding, dcfg):
+    text = "全省信息通信工作电视电话会议上获悉，主要预期目标是固定资产投资超过140亿元。会議"
+    if encoding == "big5hkscs":
+        text = "全省資訊通信工作電視電話會議上獲悉，主要預期目標是固定資產投資超過140億元。會議"
+    raw = text.encode(encoding)
+    cut = raw[:-1]
+    result = decode(cut, dcfg)
+    assert result.text == text[:-1]
+    assert result.changes["decode.truncated"] == 1
+
+
+def test_truncated_utf8_bom_file(dcfg):
+    raw = codecs.BOM_UTF8 + "会议明确".encode() + "了".encode()[:2]
+    result = decode(raw, dcfg)
+    assert result.text == "会议明确"
+    assert result.encoding == "utf-8-sig"
+
+
+def test_empty_is_empty_text(dcfg):
+    assert decode(b"", dcfg).text == ""
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
+        b"abc\x00def\x00ghi",
+        bytes(range(32)) * 20,
+    ],
+    ids=["png", "nul-bytes", "controls"],
+)
+def test_binary_is_an_error(raw, dcfg):
+    with pytest.raises(DocumentError, match="binary"):
+        decode(raw, dcfg)
+
+
+def test_english_and_ascii(dcfg):
+    result = decode(b"Plain ASCII text.\n", dcfg)
+    assert (result.text, result.encoding) == ("Plain ASCII text.\n", "ascii")
+
+
+def test_cp1251_russian_is_not_forced_to_chinese(dcfg):
+    text = "Правительство Российской Федерации приняло постановление о развитии связи. " * 4
+    result = decode(text.encode("cp1251"), dcfg)
+    assert result.text == text
