@@ -1,0 +1,303 @@
+"""Near-duplicate detection (SPEC step 6): corpus-level, so not a per-document stage.
+
+Workers compute :func:`signature` for each cleaned document; the parent feeds them, in input
+order, to a :class:`Deduper`, whose :meth:`Deduper.finish` returns one :class:`Verdict` per
+document::
+
+    with Deduper(cfg["dedup"], index="seen.npz") as dd:
+        for doc_id, text in docs:
+            dd.add(doc_id, signature(text, cfg["dedup"]), len(text))
+        verdicts = dd.finish()
+
+Exact duplicates (same matching text) first, then MinHash LSH near-duplicates (bands from
+the threshold as datasketch derives them), each candidate pair optionally checked against the
+threshold; clusters by union-find; the kept member is the first in input order, or the longest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import NamedTuple
+
+import numpy as np
+
+from cleancorpus.config import Frozen
+from cleancorpus.dedup.index import (
+    Batch,
+    DedupIndexError,
+    FileIndex,
+    IndexLockedError,
+    RedisIndex,
+    _no_matches,
+    open_index,
+)
+from cleancorpus.dedup.lsh import UnionFind, pairs_within, sketch_jaccard, unique_pairs
+from cleancorpus.dedup.minhash import Signature, matching_view, params, signature, signatures
+
+__all__ = [
+    "DedupIndexError",
+    "Deduper",
+    "IndexLockedError",
+    "Signature",
+    "Verdict",
+    "matching_view",
+    "signature",
+    "signatures",
+]
+
+_BLOCK = 1 << 15
+
+
+class Verdict(NamedTuple):
+    """What dedup decided for one document.
+
+    ``duplicate_of``: the kept document's id (possibly an earlier run's) or None if kept;
+    ``cluster``: the kept member's id, shared by the whole cluster, None for singletons;
+    ``historical``: the duplicate_of document comes from the index of an earlier run;
+    ``similarity``: estimated Jaccard with the kept document (1.0 for exact duplicates).
+    """
+
+    duplicate_of: str | None
+    cluster: str | None
+    historical: bool
+    similarity: float | None
+
+
+class _Column:
+    """A growable array in fixed-size blocks: no 2x over-allocation, no copy on growth."""
+
+    def __init__(self, width: int, dtype: type) -> None:
+        self.width, self.dtype = width, dtype
+        self.blocks: list[np.ndarray] = []
+        self.n = 0
+
+    def append(self, row: object) -> None:
+        i = self.n % _BLOCK
+        if i == 0:
+            shape = (_BLOCK, self.width) if self.width else (_BLOCK,)
+            self.blocks.append(np.empty(shape, dtype=self.dtype))
+        self.blocks[-1][i] = row
+        self.n += 1
+
+    def array(self) -> np.ndarray:
+        shape = (0, self.width) if self.width else (0,)
+        if not self.blocks:
+            return np.empty(shape, dtype=self.dtype)
+        return np.concatenate(self.blocks)[: self.n]
+
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self.blocks)
+
+
+class _Ids:
+    """Document ids as one UTF-8 buffer plus offsets (a list of str costs ~60 bytes more each)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.off = _Column(0, np.int64)
+        self.off.append(0)
+
+    def append(self, doc_id: str) -> None:
+        self.buf += doc_id.encode("utf-8", "surrogatepass")
+        self.off.append(len(self.buf))
+
+    def __getitem__(self, i: int) -> str:
+        b, e = (
+            self.off.blocks[i // _BLOCK][i % _BLOCK],
+            self.off.blocks[(i + 1) // _BLOCK][(i + 1) % _BLOCK],
+        )
+        return self.buf[b:e].decode("utf-8", "surrogatepass")
+
+    def __len__(self) -> int:
+        return self.off.n - 1
+
+    def nbytes(self) -> int:
+        return len(self.buf) + self.off.nbytes()
+
+
+class Deduper:
+    """Collects signatures in input order and clusters them in :meth:`finish`.
+
+    ``index``: None, a file path (embedded ``.npz`` index) or ``redis://HOST:PORT/DB``. The
+    index is opened (and locked) here; a second run on the same index waits ``lock_timeout``
+    seconds (default: ``cfg["lock_timeout"]``), then raises :class:`IndexLockedError`.
+    """
+
+    def __init__(
+        self, cfg: Frozen, index: str | None = None, lock_timeout: float | None = None
+    ) -> None:
+        self.cfg = cfg
+        self.p = params(cfg)
+        self.threshold = float(cfg["threshold"])
+        self.verify = bool(cfg["verify"])
+        self.window = max(1, int(cfg["candidate_window"]))
+        self.min_shingles = int(cfg["min_shingles"])
+        self.keep = str(cfg["keep"])
+        if self.keep not in ("first", "longest"):
+            raise ValueError(f"dedup keep must be 'first' or 'longest', not {self.keep!r}")
+        timeout = float(cfg["lock_timeout"] if lock_timeout is None else lock_timeout)
+        self.index: FileIndex | RedisIndex | None = None
+        if index:
+            self.index = open_index(str(index), self.p, timeout, str(cfg["redis_basename"]))
+        keep_values = isinstance(self.index, RedisIndex)
+        nb = (self.p.num_perm + 1) // 2
+        self._ids = _Ids()
+        self._exact = _Column(0, np.uint64)
+        self._bands = _Column(self.p.bands, np.uint64)
+        self._sketch = _Column(nb, np.uint8)
+        self._length = _Column(0, np.int64)
+        self._eligible = _Column(0, np.bool_)
+        self._values = _Column(self.p.num_perm, np.uint32) if keep_values else None
+        self._finished = False
+
+    # ---- context manager -------------------------------------------------------------------
+
+    def __enter__(self) -> Deduper:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the index lock (without saving, unless :meth:`finish` did)."""
+        if self.index is not None:
+            self.index.close()
+
+    # ---- input -----------------------------------------------------------------------------
+
+    def add(self, doc_id: str, sig: Signature, length: int) -> None:
+        """Add the next document (input order); ``length`` is its cleaned text's length."""
+        if self._finished:
+            raise RuntimeError("Deduper.add after finish")
+        if len(sig.bands) != self.p.bands or len(sig.hashvalues) != self.p.num_perm:
+            raise ValueError("signature computed with different dedup parameters")
+        self._ids.append(doc_id)
+        self._exact.append(sig.exact)
+        self._bands.append(sig.bands)
+        self._sketch.append(sig.sketch)
+        self._length.append(length)
+        self._eligible.append(sig.shingles >= self.min_shingles and sig.shingles > 0)
+        if self._values is not None:
+            self._values.append(sig.hashvalues)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def nbytes(self) -> int:
+        """Bytes held for the documents added so far (arrays and ids)."""
+        cols = [self._exact, self._bands, self._sketch, self._length, self._eligible, self._values]
+        return self._ids.nbytes() + sum(c.nbytes() for c in cols if c is not None)
+
+    # ---- clustering ------------------------------------------------------------------------
+
+    def _pairs(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """Verified (earlier, later) pairs among this run's documents, and their similarity."""
+        n = len(batch.exact)
+        rows = np.arange(n)
+        parts = [pairs_within(batch.exact, rows, 1)]
+        exact_pairs = unique_pairs(parts)
+        el = np.flatnonzero(batch.eligible)
+        near = unique_pairs(
+            [pairs_within(batch.bands[el, k], el, self.window) for k in range(self.p.bands)]
+        )
+        if near.size:
+            # Exact pairs are merged anyway; skip re-checking them.
+            same = batch.exact[near[:, 0]] == batch.exact[near[:, 1]]
+            near = near[~same]
+        sims = sketch_jaccard(batch.sketch[near[:, 0]], batch.sketch[near[:, 1]], self.p.num_perm)
+        if self.verify:
+            ok = sims >= self.threshold
+            near, sims = near[ok], sims[ok]
+        return (
+            np.concatenate((exact_pairs, near)),
+            np.concatenate((np.ones(len(exact_pairs)), sims)),
+        )
+
+    def finish(self) -> list[Verdict]:
+        """Cluster everything added, save the index if any, and return verdicts in input order."""
+        if self._finished:
+            raise RuntimeError("Deduper.finish called twice")
+        self._finished = True
+        n = len(self._ids)
+        batch = Batch(
+            exact=self._exact.array(),
+            bands=self._bands.array(),
+            sketch=self._sketch.array(),
+            eligible=self._eligible.array(),
+            values=self._values.array() if self._values is not None else None,
+        )
+        lengths = self._length.array()
+        pairs, _ = self._pairs(batch)
+        if self.index is not None:
+            m = self.index.match(batch, self.window, self.verify, self.threshold)
+            old_pairs = m.pairs.copy()
+            old_pairs[:, 1] += n  # old documents are nodes n, n+1, ... (oldest first)
+            old_ids, n_old = m.old_ids, len(m.old_ids)
+        else:
+            m = _no_matches(self.p)
+            old_pairs, old_ids, n_old = m.pairs, [], 0
+
+        uf = UnionFind(n + n_old)
+        for a, b in pairs.tolist():
+            uf.union(a, b)
+        for a, b in old_pairs.tolist():
+            uf.union(a, b)
+
+        touched = np.unique(np.concatenate((pairs.reshape(-1), old_pairs.reshape(-1))))
+        members: dict[int, list[int]] = {}
+        for x in touched.tolist():
+            members.setdefault(uf.find(x), []).append(x)
+        kept_of: dict[int, int] = {}
+        for root, mem in members.items():
+            olds = [x for x in mem if x >= n]
+            if olds:
+                kept_of[root] = min(olds)  # the oldest indexed document wins
+            elif self.keep == "longest":
+                kept_of[root] = max(mem, key=lambda x: (lengths[x], -x))
+            else:
+                kept_of[root] = min(mem)
+
+        def name(node: int) -> str:
+            return old_ids[node - n] if node >= n else self._ids[node]
+
+        verdicts: list[Verdict] = []
+        for i in range(n):
+            root = uf.find(i)
+            if root not in kept_of:
+                verdicts.append(Verdict(None, None, False, None))
+                continue
+            kept = kept_of[root]
+            cluster = name(kept)
+            if kept == i:
+                verdicts.append(Verdict(None, cluster, False, None))
+                continue
+            if kept >= n:
+                k_exact, k_sketch = m.old_exact[kept - n], m.old_sketch[kept - n]
+            else:
+                k_exact, k_sketch = batch.exact[kept], batch.sketch[kept]
+            if batch.exact[i] == k_exact:
+                sim = 1.0
+            else:
+                sim = float(sketch_jaccard(batch.sketch[i], k_sketch, self.p.num_perm))
+            verdicts.append(Verdict(cluster, cluster, kept >= n, round(sim, 4)))
+
+        if self.index is not None:
+            rows = np.array(
+                [i for i, v in enumerate(verdicts) if v.duplicate_of is None], dtype=np.int64
+            )
+            self.index.add([self._ids[int(i)] for i in rows], batch, rows)
+            self.index.save()
+            self.index.close()
+        return verdicts
+
+
+def dedup_ids(ids: Sequence[str], texts: Sequence[str], cfg: Frozen) -> list[Verdict]:
+    """Convenience for small in-memory corpora and tests: signatures, add, finish."""
+    sigs = signatures(list(texts), cfg)
+    with Deduper(cfg) as dd:
+        for doc_id, sig, text in zip(ids, sigs, texts, strict=True):
+            dd.add(doc_id, sig, len(text))
+        return dd.finish()

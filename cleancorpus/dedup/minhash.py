@@ -1,0 +1,313 @@
+"""Matching view, shingles and MinHash signatures, vectorised across shingles and documents.
+
+The permutation family is datasketch's ``affine32`` scheme: each 32-bit shingle hash is
+pre-mixed with the MurmurHash3 finalizer, then permuted by ``a * h + b mod 2**32`` with odd
+``a`` (uint32 wrap-around is the modulo, so there is no 64-bit ``%``). With the same seed our
+hash values are bit-identical to ``datasketch.MinHash(scheme="affine32", seed=seed,
+hashfunc=<our shingle hash>)``, so signatures drop into ``MinHashLSH`` as ``LeanMinHash``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import xxhash
+
+from cleancorpus.config import Frozen
+
+_U32 = np.uint32
+_U64 = np.uint64
+_MAX32 = np.uint32(0xFFFFFFFF)
+# Characters at or above this code point (CJK radicals, kana, ideographs, Hangul syllables...)
+# are tokens on their own; below it, letters and digits form words separated by spaces.
+_IDEOGRAPHIC_START = 0x2E80
+# Odd 64-bit constants for the polynomial token/shingle hashes (golden ratio, Murmur).
+_MUL_TOKEN = np.uint64(0x9E3779B97F4A7C15)
+_MUL_SHINGLE = np.uint64(0xC2B2AE3D27D4EB4F)
+# Rows of the (shingles x num_perm) matrix processed at once: keeps temporaries in cache.
+_CHUNK_ROWS = 4096
+_FOLD_RE = re.compile(r"[\W_]+")
+# A pinyin syllable with a tone mark in parentheses right after a Han character: a
+# converter artifact ("會(huì)議"); removed from the matching view only.
+_PINYIN_RE = re.compile(
+    r"(?<=[\u3400-\u9fff])[(（]"
+    r"[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*"
+    r"[)）]",
+    re.IGNORECASE,
+)
+
+
+class Signature(NamedTuple):
+    """A document's fingerprint: small and cheap to pickle.
+
+    ``hashvalues`` are num_perm uint32 MinHash values (datasketch affine32 scheme),
+    ``bands`` the uint64 LSH band hashes, ``sketch`` 4 bits of each hash value packed two per
+    byte (for the Jaccard check in the parent), ``exact`` a 64-bit hash of the matching text,
+    ``shingles`` the shingle count (0: too short for LSH), ``length`` the matching-text length.
+    """
+
+    hashvalues: np.ndarray
+    bands: np.ndarray
+    sketch: np.ndarray
+    exact: int
+    shingles: int
+    length: int
+
+    def jaccard(self, other: Signature) -> float:
+        """Estimated Jaccard similarity of the two shingle sets (full signatures)."""
+        return float(np.count_nonzero(self.hashvalues == other.hashvalues)) / len(self.hashvalues)
+
+
+class Params(NamedTuple):
+    num_perm: int
+    seed: int
+    bands: int
+    rows: int
+    shingle_size: int
+    word_shingle_size: int
+    ideographic_share: float
+    to_simplified: bool
+    strip_pinyin: bool
+
+
+@functools.lru_cache(maxsize=64)
+def lsh_params(
+    threshold: float, num_perm: int, fp_weight: float, fn_weight: float
+) -> tuple[int, int]:
+    """(bands, rows) minimising datasketch's weighted false positive/negative areas."""
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(threshold, num_perm, fp_weight, fn_weight)
+
+
+@functools.lru_cache(maxsize=16)
+def params(cfg: Frozen) -> Params:
+    weights = tuple(float(w) for w in cfg["weights"])
+    bands, rows = lsh_params(float(cfg["threshold"]), int(cfg["num_perm"]), *weights)
+    return Params(
+        num_perm=int(cfg["num_perm"]),
+        seed=int(cfg["seed"]),
+        bands=bands,
+        rows=rows,
+        shingle_size=max(1, int(cfg["shingle_size"])),
+        word_shingle_size=max(1, int(cfg["word_shingle_size"])),
+        ideographic_share=float(cfg["ideographic_share"]),
+        to_simplified=bool(cfg["to_simplified"]),
+        strip_pinyin=bool(cfg["strip_pinyin"]),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) exactly as datasketch's MinHash draws them for scheme affine32."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=_U32) * _U32(2) + _U32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=_U32)
+    return a, b
+
+
+def _power(base: np.uint64, exp: int) -> np.uint64:
+    return np.uint64(pow(int(base), exp, 1 << 64))
+
+
+def fmix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U32(16))
+    h = h * _U32(0x85EBCA6B)
+    h = h ^ (h >> _U32(13))
+    h = h * _U32(0xC2B2AE35)
+    return h ^ (h >> _U32(16))
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+# ---- matching view -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> tuple[Any, re.Pattern[str]]:
+    """The OpenCC t2s converter and a character class of every character it changes alone.
+
+    Built once per process (~0.1 s) so that text with nothing to convert skips OpenCC.
+    """
+    import opencc
+
+    converter = opencc.OpenCC("t2s")
+    ranges = [(0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2CEB0)]
+    chars = [chr(c) for lo, hi in ranges for c in range(lo, hi)]
+    converted = converter.convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):
+        changed = chars  # unexpected: fall back to always converting Han text
+    else:
+        changed = [c for c, s in zip(chars, converted, strict=True) if c != s]
+    pattern = re.compile("[" + "".join(re.escape(c) for c in changed) + "]")
+    return converter, pattern
+
+
+def matching_view(text: str, cfg: Frozen) -> str:
+    """The text as compared for duplicates: Simplified, pinyin artifacts, punctuation, width,
+    case and whitespace folded; words separated by single spaces.
+
+    >>> matching_view("會(huì)議：  ＡＢＣ，Hello!", load_config()["dedup"])
+    '会议 abc hello'
+    """
+    p = params(cfg)
+    return _fold(text, p.to_simplified, p.strip_pinyin)
+
+
+def _fold(text: str, to_simplified: bool, strip_pinyin: bool) -> str:
+    if strip_pinyin and ("(" in text or "（" in text):
+        text = _PINYIN_RE.sub("", text)
+    if to_simplified:
+        converter, needs = _t2s()
+        if needs.search(text):
+            text = converter.convert(text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _FOLD_RE.sub(" ", text).strip()
+
+
+def exact_hash(view: str, text: str) -> int:
+    """64-bit hash of the matching view; an empty view hashes the raw text instead, so that
+    documents of punctuation alone do not all count as one."""
+    if view:
+        return xxhash.xxh3_64_intdigest(view.encode("utf-8", "surrogatepass"))
+    return xxhash.xxh3_64_intdigest(b"\x00raw\x00" + text.encode("utf-8", "surrogatepass"))
+
+
+# ---- shingles ------------------------------------------------------------------------------
+
+
+def shingle_hashes(views: Sequence[str], p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of every shingle of every view, and each document's shingle count.
+
+    Tokens: each ideographic character, each run of letters/digits (a word). A document whose
+    tokens are mostly ideographic gets ``shingle_size``-token shingles, else
+    ``word_shingle_size``; a document with fewer tokens than that is one shingle of all of them.
+    All of it runs as whole-array numpy operations over the concatenated views.
+    """
+    ndocs = len(views)
+    counts = np.zeros(ndocs, dtype=np.int64)
+    if ndocs == 0:
+        return np.zeros(0, dtype=_U32), counts
+    # \x00 separates documents; folded views contain only word characters and spaces.
+    joined = "\x00".join(views) + "\x00"
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    is_end = cp == 0
+    doc_of_char = np.cumsum(is_end) - is_end
+    sep = is_end | (cp == 32)
+    ideo = cp >= _IDEOGRAPHIC_START
+    wordc = ~sep & ~ideo
+    prev_word = np.zeros_like(wordc)
+    prev_word[1:] = wordc[:-1]
+    start = ~sep & (ideo | ~prev_word)
+    keep = ~sep
+    kcp = cp[keep]
+    if kcp.size == 0:
+        return np.zeros(0, dtype=_U32), counts
+    kstart = start[keep]
+    kpos = np.arange(kcp.size)
+    tok_start_idx = np.flatnonzero(kstart)
+    first_of_tok = np.maximum.accumulate(np.where(kstart, kpos, 0))
+    offset = kpos - first_of_tok
+    powers = np.cumprod(np.full(int(offset.max()) + 1, _MUL_TOKEN, dtype=_U64))
+    powers = np.concatenate(([_U64(1)], powers[:-1]))
+    g = fmix64(kcp.astype(_U64) + _U64(0x632BE59BD9B4E019))
+    tok = np.add.reduceat(g * powers[offset], tok_start_idx)
+    tok_doc = doc_of_char[keep][tok_start_idx]
+    tok_ideo = (kcp[tok_start_idx] >= _IDEOGRAPHIC_START).astype(np.int64)
+
+    ntok = np.bincount(tok_doc, minlength=ndocs)
+    nideo = np.bincount(tok_doc, weights=tok_ideo, minlength=ndocs)
+    size = np.where(nideo >= p.ideographic_share * ntok, p.shingle_size, p.word_shingle_size)
+    win = np.minimum(size, ntok)  # window length per document
+    first_tok = np.concatenate(([0], np.cumsum(ntok)[:-1]))
+    counts = np.where(ntok > 0, ntok - win + 1, 0)
+
+    t_win = win[tok_doc]
+    t_rel = np.arange(tok.size) - first_tok[tok_doc]
+    valid = t_rel <= ntok[tok_doc] - t_win
+    maxw = int(win.max())
+    padded = np.concatenate((tok, np.zeros(maxw, dtype=_U64)))
+    h = np.zeros(tok.size, dtype=_U64)
+    for j in range(maxw):
+        part = padded[j : j + tok.size] * _power(_MUL_SHINGLE, j)
+        h += np.where(j < t_win, part, _U64(0))
+    # Mix in the window length so a 2-token document differs from a 2-token prefix.
+    h = fmix64(h ^ t_win.astype(_U64))
+    return (h[valid] >> _U64(32)).astype(_U32), counts
+
+
+def minhash_many(hv: np.ndarray, counts: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """(documents x num_perm) uint32 MinHash values; ``hv`` holds the documents' shingle hashes
+    back to back (``counts`` each). A document with no shingles gets datasketch's empty value."""
+    a, b = permutations(num_perm, seed)
+    out = np.full((len(counts), num_perm), _MAX32, dtype=_U32)
+    if hv.size == 0:
+        return out
+    mixed = fmix32(hv)
+    doc_of = np.repeat(np.arange(len(counts)), counts)
+    for s in range(0, hv.size, _CHUNK_ROWS):
+        e = min(s + _CHUNK_ROWS, hv.size)
+        m = mixed[s:e, None] * a
+        m += b
+        docs = doc_of[s:e]
+        seg = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+        red = np.minimum.reduceat(m, seg, axis=0)
+        d = docs[seg]
+        out[d] = np.minimum(out[d], red)
+    return out
+
+
+def band_hashes(values: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(documents x bands) uint64 hashes of each band's ``rows`` hash values."""
+    v = values[:, : bands * rows].reshape(len(values), bands, rows).astype(_U64)
+    h = np.full(v.shape[:2], _U64(0x27D4EB2F165667C5), dtype=_U64)
+    for j in range(rows):
+        h = fmix64(h ^ (v[:, :, j] + _power(_MUL_SHINGLE, j)))
+    # The band number is mixed in so equal values in different bands never collide.
+    return fmix64(h ^ np.arange(bands, dtype=_U64))
+
+
+def pack_sketch(values: np.ndarray) -> np.ndarray:
+    """4 low bits of every hash value, two per byte: (documents x num_perm/2) uint8."""
+    nib = (values & _U32(0xF)).astype(np.uint8)
+    if nib.shape[1] % 2:
+        nib = np.concatenate((nib, np.zeros((len(nib), 1), dtype=np.uint8)), axis=1)
+    return nib[:, 0::2] | (nib[:, 1::2] << np.uint8(4))
+
+
+def signatures(texts: Sequence[str], cfg: Frozen) -> list[Signature]:
+    """Signatures of many documents at once (the fast path: one matrix per batch)."""
+    p = params(cfg)
+    views = [_fold(t, p.to_simplified, p.strip_pinyin) for t in texts]
+    hv, counts = shingle_hashes(views, p)
+    values = minhash_many(hv, counts, p.num_perm, p.seed)
+    bands = band_hashes(values, p.bands, p.rows)
+    sketch = pack_sketch(values)
+    return [
+        Signature(values[i], bands[i], sketch[i], exact_hash(v, t), int(counts[i]), len(v))
+        for i, (v, t) in enumerate(zip(views, texts, strict=True))
+    ]
+
+
+def signature(text: str, cfg: Frozen) -> Signature:
+    """The dedup fingerprint of one cleaned document (pure; runs in worker processes).
+
+    The document's own text is not changed; a folded copy is shingled:
+
+    >>> cfg = load_config()["dedup"]
+    >>> a = signature("會(huì)議明確了今年要著重抓好的幾方面工作", cfg)
+    >>> a.exact == signature("会议明确了今年要着重抓好的几方面工作。", cfg).exact
+    True
+    """
+    return signatures([text], cfg)[0]
