@@ -160,10 +160,6 @@ class Job:
             raise UserError(str(exc)) from None
 
 
-def _console(quiet: bool) -> Console:
-    return Console(stderr=True, quiet=False, highlight=False, soft_wrap=True)
-
-
 @contextlib.contextmanager
 def _progress(enabled: bool, console: Console) -> Iterator[Callable[[Document], None]]:
     if not enabled:
@@ -182,17 +178,24 @@ def _progress(enabled: bool, console: Console) -> Iterator[Callable[[Document], 
         yield lambda doc: progress.advance(task)
 
 
-def execute(job: Job) -> Stats:
-    """Run a job end to end: read, stages, write, manifest, summary. Returns the statistics."""
+def execute(
+    job: Job, observe: Callable[[Document], None] | None = None, summary: bool = True
+) -> Stats:
+    """Run a job end to end: read, stages, write, manifest, summary. Returns the statistics.
+
+    With ``values["output"]`` None nothing is written (``check``); ``observe`` sees every
+    document after its last stage; ``summary`` False leaves the reporting to the caller.
+    """
     values = job.values
     cfg = job.config()
-    output = values.get("output") or "-"
+    output = values.get("output")
     try:
-        check_output(output, job.inputs, bool(values.get("overwrite")))
+        if output is not None:
+            check_output(output, job.inputs, bool(values.get("overwrite")))
     except InputError as exc:
         raise UserError(str(exc)) from None
     quiet = bool(values.get("quiet"))
-    console = _console(quiet)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     env = pipeline.RunEnv(
         cfg=cfg,
         jobs=cfg["run"]["jobs"],
@@ -203,7 +206,7 @@ def execute(job: Job) -> Stats:
     stats = Stats()
     try:
         with (
-            Writer(output, cfg["io"]) as writer,
+            Writer(output, cfg["io"]) if output is not None else contextlib.nullcontext() as writer,
             ManifestWriter(values.get("manifest")) as manifest,
             _progress(console.is_terminal and not quiet, console) as tick,
         ):
@@ -215,7 +218,8 @@ def execute(job: Job) -> Stats:
 
             def write(stream: Iterator[Document]) -> Iterator[Document]:
                 for doc in stream:
-                    writer.write(doc)
+                    if writer is not None:
+                        writer.write(doc)
                     yield doc
 
             procs = [pipeline.processor(stage, cfg) for stage in job.stages]
@@ -223,6 +227,8 @@ def execute(job: Job) -> Stats:
             for doc in pipeline.run(source(), procs, env):
                 manifest.write(doc)
                 stats.add(doc)
+                if observe is not None:
+                    observe(doc)
     except InputError as exc:
         raise UserError(str(exc)) from None
     except ConfigError as exc:
@@ -232,7 +238,7 @@ def execute(job: Job) -> Stats:
     stats.finish()
     if quiet:
         print_errors(stats, console)
-    else:
+    elif summary:
         print_summary(stats, console)
     if values.get("strict") and stats.statuses[ERROR]:
         raise click.exceptions.Exit(1)
@@ -440,6 +446,11 @@ def _run_pipe(items: list[PipeItem], **run_values: Any) -> None:
     if "decode" not in stages:
         stages.insert(0, "decode")
     execute(Job(inputs, stages, values, groups))
+
+
+_check = pipeline._optional("cleancorpus.check")
+if _check is not None and hasattr(_check, "register"):
+    _check.register(cli)
 
 
 def main() -> None:
