@@ -1,0 +1,478 @@
+"""strip: boilerplate removal by named, position-aware rules, plus corpus template lines.
+
+The rules are data (``config/boilerplate.toml`` and any extra rule files), compiled once per
+config. Each line of a document falls in one zone:
+
+- the **body** runs from the first to the last *body paragraph*: a line at least
+  ``body_min_chars`` long, with sentence punctuation (``body_sentence_pattern``), that no rule
+  matches;
+- the **header** is everything before the body, the **footer** everything after it.
+
+A rule restricted to the header or footer can therefore never delete a line between two body
+paragraphs; only ``anywhere`` rules (whose patterns are strict enough to be safe) act there.
+When a document has no body paragraph at all, line rules of every zone apply but block rules
+do not (there is no "rest of the footer" to cut with confidence).
+
+Rule kinds:
+
+- ``line``: removes each matching line of its zone (optionally with its ``continuation``
+  lines, e.g. the wrapped lines of a 抄送 list);
+- ``block``: a matching line starts a block that runs to the end of its zone (e.g. 延伸阅读
+  and the link list after it); in the header, to the start of the body;
+- ``front_matter``: a ``---`` … ``---`` block of ``key: value`` lines at the top;
+- ``html``: a tag pattern removed from inside lines (``replace = "\\n"`` splits the line, for
+  block tags such as ``</p><p>``); the inner text stays.
+
+Regexes are applied only to lines of at most ``max_rule_line_chars`` characters (longer lines
+are running text), which bounds the cost of any user pattern.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from cleancorpus.config import ConfigError, Frozen, config_dir
+
+__all__ = ["RuleError", "explain", "line_keys", "load_rules", "strip"]
+
+KINDS = ("line", "block", "front_matter", "html")
+ZONES = ("header", "footer", "edges", "anywhere")
+_RULE_KEYS = {
+    "name",
+    "kind",
+    "zone",
+    "pattern",
+    "max_chars",
+    "continuation",
+    "replace",
+    "end",
+    "inner",
+    "max_lines",
+    "reason",
+}
+_REQUIRED = ("name", "kind", "pattern")
+_SPACE = re.compile(r"\s+")
+
+
+class RuleError(ConfigError):
+    """A bad rule file or rule: one line naming the rule, the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # counter key, e.g. "strip.copyright"
+    kind: str
+    zone: str
+    pattern: re.Pattern[str]
+    source: str
+    max_chars: int = 0  # 0: no limit besides max_rule_line_chars
+    continuation: re.Pattern[str] | None = None
+    replace: str = ""
+    end: re.Pattern[str] | None = None
+    inner: re.Pattern[str] | None = None
+    max_lines: int = 0
+    reason: str = ""
+
+    def in_zone(self, zone: str) -> bool:
+        if self.zone == "anywhere" or zone == "none":
+            return True
+        if self.zone == "edges":
+            return zone in ("header", "footer")
+        return self.zone == zone
+
+    def matches(self, line: str) -> bool:
+        return (not self.max_chars or len(line) <= self.max_chars) and bool(
+            self.pattern.search(line)
+        )
+
+
+@dataclass(frozen=True)
+class Rules:
+    front_matter: tuple[Rule, ...]
+    html: tuple[Rule, ...]
+    lines: tuple[Rule, ...]  # line and block rules, in file order
+    body_sentence: re.Pattern[str]
+    body_min_chars: int
+    max_line: int
+    template_min_docs: int
+    template_min_chars: int
+    template_max_chars: int
+    template_zone: str
+
+
+def _compile_regex(text: Any, what: str, rule: str, source: str) -> re.Pattern[str]:
+    if not isinstance(text, str):
+        raise RuleError(f"rule '{rule}' in {source}: {what} must be a string")
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise RuleError(f"rule '{rule}' in {source}: bad regex in {what}: {exc}") from None
+
+
+def _make_rule(raw: Any, source: str, index: int) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise RuleError(f"rule #{index} in {source}: a rule must be a table")
+    label = str(raw.get("name", f"#{index}"))
+    for key in _REQUIRED:
+        if key not in raw:
+            raise RuleError(f"rule '{label}' in {source}: missing key '{key}'")
+    unknown = sorted(set(raw) - _RULE_KEYS)
+    if unknown:
+        raise RuleError(f"rule '{label}' in {source}: unknown key '{unknown[0]}'")
+    name = raw["name"]
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise RuleError(f"rule '{label}' in {source}: name must be letters, digits, _ . -")
+    kind = raw["kind"]
+    if kind not in KINDS:
+        raise RuleError(
+            f"rule '{name}' in {source}: unknown kind '{kind}' (one of {', '.join(KINDS)})"
+        )
+    zone = raw.get("zone", "anywhere")
+    if zone not in ZONES:
+        raise RuleError(
+            f"rule '{name}' in {source}: unknown zone '{zone}' (one of {', '.join(ZONES)})"
+        )
+    for key in ("max_chars", "max_lines"):
+        value = raw.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise RuleError(f"rule '{name}' in {source}: {key} must be a non-negative integer")
+    for key in ("replace", "reason"):
+        if not isinstance(raw.get(key, ""), str):
+            raise RuleError(f"rule '{name}' in {source}: {key} must be a string")
+
+    def opt(key: str) -> re.Pattern[str] | None:
+        return _compile_regex(raw[key], key, name, source) if key in raw else None
+
+    return Rule(
+        name=name if name.startswith("strip.") else f"strip.{name}",
+        kind=kind,
+        zone=zone,
+        pattern=_compile_regex(raw["pattern"], "pattern", name, source),
+        source=source,
+        max_chars=raw.get("max_chars", 0),
+        continuation=opt("continuation"),
+        replace=raw.get("replace", ""),
+        end=opt("end"),
+        inner=opt("inner"),
+        max_lines=raw.get("max_lines", 0),
+        reason=raw.get("reason", ""),
+    )
+
+
+def _read_rule_file(path: Path) -> list[Any]:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise RuleError(f"cannot read rule file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"invalid TOML in rule file {path}: {exc}") from None
+    rules = data.get("rules", [])
+    if not isinstance(rules, list):
+        raise RuleError(f"rule file {path}: 'rules' must be an array of tables ([[rules]])")
+    return rules
+
+
+def load_rules(cfg: Mapping[str, Any]) -> list[Rule]:
+    """Every rule named by ``cfg`` (the ``[strip]`` section), in order, validated.
+
+    ``rules_files`` are relative to the shipped config directory, ``extra_rules_files`` to the
+    working directory (absolute paths work for both); inline ``rules`` (``[[strip.rules]]`` in a
+    ``--config`` file) come last. Rules named in ``disabled_rules`` are dropped.
+    """
+    raws: list[tuple[Any, str, int]] = []
+    base = config_dir()
+    for name in cfg.get("rules_files", ()):
+        path = base / name
+        raws += [(r, str(path), i) for i, r in enumerate(_read_rule_file(path), 1)]
+    for name in cfg.get("extra_rules_files", ()):
+        path = Path(name)
+        raws += [(r, str(path), i) for i, r in enumerate(_read_rule_file(path), 1)]
+    raws += [(r, "config [strip] rules", i) for i, r in enumerate(cfg.get("rules", ()), 1)]
+    disabled = {
+        d if d.startswith("strip.") else f"strip.{d}" for d in cfg.get("disabled_rules", ())
+    }
+    rules = [_make_rule(raw, source, i) for raw, source, i in raws]
+    return [r for r in rules if r.name not in disabled]
+
+
+@lru_cache(maxsize=16)
+def _compiled(cfg: Frozen) -> Rules:
+    rules = load_rules(cfg)
+    zone = cfg.get("template_zone", "edges")
+    if zone not in ("edges", "anywhere"):
+        raise RuleError(
+            f"config key 'strip.template_zone' must be 'edges' or 'anywhere', not {zone!r}"
+        )
+    return Rules(
+        front_matter=tuple(r for r in rules if r.kind == "front_matter"),
+        html=tuple(r for r in rules if r.kind == "html"),
+        lines=tuple(r for r in rules if r.kind in ("line", "block")),
+        body_sentence=_compile_regex(
+            cfg["body_sentence_pattern"], "body_sentence_pattern", "config", "[strip]"
+        ),
+        body_min_chars=int(cfg["body_min_chars"]),
+        max_line=int(cfg["max_rule_line_chars"]),
+        template_min_docs=int(cfg["template_min_docs"]),
+        template_min_chars=int(cfg["template_min_chars"]),
+        template_max_chars=int(cfg["template_max_chars"]),
+        template_zone=zone,
+    )
+
+
+# ---- analysis -----------------------------------------------------------------------------
+
+# An entry: (line, rule name or None, reason). Entries whose rule is "strip.html" (or another
+# html rule) are rewrites: the original line, followed by the entries of the lines it became.
+Entry = tuple[str, str | None, str]
+
+
+def _front_matter(lines: list[str], rules: Rules) -> tuple[int, Rule | None]:
+    """Number of leading lines that form a front-matter block, and the rule that saw it."""
+    first = 0
+    while first < len(lines) and not lines[first].strip():
+        first += 1
+    if first >= len(lines):
+        return 0, None
+    for rule in rules.front_matter:
+        if not rule.pattern.fullmatch(lines[first].strip()):
+            continue
+        end = rule.end or rule.pattern
+        limit = rule.max_lines or 100
+        for j in range(first + 1, min(len(lines), first + 1 + limit)):
+            s = lines[j].strip()
+            if end.fullmatch(s):
+                return j + 1, rule
+            if s and rule.inner is not None and not rule.inner.search(s[: rules.max_line]):
+                break
+    return 0, None
+
+
+def _html(line: str, rules: Rules) -> tuple[list[str], Rule | None]:
+    if "<" not in line:
+        return [line], None
+    out, hit = line, None
+    for rule in rules.html:
+        new = rule.pattern.sub(rule.replace, out)
+        if new != out:
+            out, hit = new, hit or rule
+    if hit is None:
+        return [line], None
+    # Block tags become line breaks; the empty pieces around them are not lines of the text.
+    parts = [p.strip() for p in out.split("\n")]
+    return [p for p in parts if p] or [""], hit
+
+
+def _norm(line: str) -> str:
+    return _SPACE.sub("", line).casefold()
+
+
+def _key(line: str) -> int:
+    return xxhash.xxh64_intdigest(_norm(line).encode("utf-8", "surrogatepass"))
+
+
+def _prepare(text: str, rules: Rules) -> tuple[list[list[Entry]], list[str], bool]:
+    """Front matter and HTML pass.
+
+    Returns the lines left for the line rules, and, for each of them plus one for the end,
+    the entries (front matter, tag rewrites) that ``explain`` lists just before it.
+    """
+    trailing_nl = text.endswith("\n")
+    raw = (text[:-1] if trailing_nl else text).split("\n")
+    pre: list[list[Entry]] = [[]]
+    n_front, fm_rule = _front_matter(raw, rules)
+    if fm_rule is not None:
+        reason = fm_rule.reason or "front matter block"
+        pre[0] += [(line, fm_rule.name, reason) for line in raw[:n_front]]
+    work: list[str] = []
+    for line in raw[n_front:]:
+        parts, rule = _html(line, rules)
+        if rule is None:
+            work.append(line)
+            pre.append([])
+        elif parts == [""]:
+            # Only tags (an <img>, a comment): the line goes, it does not become a blank line.
+            pre[-1].append((line, rule.name, "only tags"))
+        else:
+            pre[-1].append((line, rule.name, "tags removed, kept: " + " / ".join(parts)))
+            work.extend(parts)
+            pre.extend([] for _ in parts)
+    return pre, work, trailing_nl
+
+
+def _matching(rules: Rules, s: str) -> list[Rule]:
+    if not s or len(s) > rules.max_line:
+        return []
+    return [r for r in rules.lines if r.matches(s)]
+
+
+def _is_body(s: str, rules: Rules) -> bool:
+    return len(s) >= rules.body_min_chars and bool(rules.body_sentence.search(s))
+
+
+def _template_ok(s: str, rules: Rules) -> bool:
+    return rules.template_min_chars <= len(_norm(s)) <= rules.template_max_chars and not _is_body(
+        s, rules
+    )
+
+
+def _classify(
+    work: list[str], rules: Rules, template: Mapping[int, int]
+) -> list[tuple[str | None, str]]:
+    stripped = [w.strip() for w in work]
+    matches = [_matching(rules, s) for s in stripped]
+    # A line an ``anywhere`` rule removes cannot bound the body (seed 002's long disclaimer
+    # after the article must not make the 延伸阅读 list part of the body).
+    body = [
+        i
+        for i, s in enumerate(stripped)
+        if _is_body(s, rules) and not any(r.zone == "anywhere" for r in matches[i])
+    ]
+    start, end = (body[0], body[-1]) if body else (None, None)
+
+    def zone(i: int) -> str:
+        if start is None or end is None:
+            return "none"
+        return "header" if i < start else "footer" if i > end else "body"
+
+    out: list[tuple[str | None, str]] = [(None, "")] * len(work)
+    block: tuple[Rule, int, str] | None = None  # rule, line number, zone it cuts
+    i = 0
+    while i < len(work):
+        s, z = stripped[i], zone(i)
+        if block is not None and z != block[2]:
+            block = None
+        rule = next(
+            (r for r in matches[i] if r.in_zone(z) and (r.kind == "line" or z != "none")), None
+        )
+        if rule is not None:
+            out[i] = (rule.name, rule.reason or f"matches rule {rule.name} ({z})")
+            if rule.kind == "block" and block is None:
+                block = (rule, i, z)
+            if rule.continuation is not None:
+                j = i + 1
+                while j < len(work):
+                    t = stripped[j]
+                    if t and (
+                        len(t) > rules.max_line
+                        or not rule.continuation.search(t)
+                        or (matches[j] and rule not in matches[j])
+                        or _is_body(t, rules)
+                        and zone(j) == "body"
+                    ):
+                        break
+                    if t:
+                        out[j] = (rule.name, f"continues the {rule.name} line {i + 1}")
+                    j += 1
+                i = j
+                continue
+        elif s and block is not None:
+            out[i] = (
+                block[0].name,
+                f"in the block opened by {block[0].name} at line {block[1] + 1}",
+            )
+        elif s and template:
+            count = template.get(_key(s), 0)
+            if (
+                count >= rules.template_min_docs
+                and (rules.template_zone == "anywhere" or z != "body")
+                and _template_ok(s, rules)
+            ):
+                out[i] = ("strip.template", f"repeated in {count} documents")
+        i += 1
+    return out
+
+
+def _analyse(text: str, cfg: Frozen, template: Mapping[int, int]) -> tuple[list[Entry], bool]:
+    rules = _compiled(cfg)
+    pre, work, trailing_nl = _prepare(text, rules)
+    decisions = _classify(work, rules, template)
+    # Blank lines: drop those that removal leaves leading, trailing or doubled.
+    last_kept_blank = True
+    pending: list[Entry] = []
+    for line, (rule, reason) in zip(work, decisions, strict=True):
+        blank = not line.strip()
+        if rule is not None:
+            pending.append((line, rule, reason))
+        elif blank and last_kept_blank:
+            pending.append((line, "strip.blank", "blank line left by removed text"))
+        else:
+            pending.append((line, None, ""))
+            last_kept_blank = blank
+    for k in range(len(pending) - 1, -1, -1):
+        line, rule, _ = pending[k]
+        if rule is None and not line.strip():
+            pending[k] = (line, "strip.blank", "blank line left by removed text")
+        elif rule is None:
+            break
+    entries: list[Entry] = []
+    for k, entry in enumerate(pending):
+        entries += pre[k]
+        entries.append(entry)
+    return entries + pre[-1], trailing_nl
+
+
+def explain(
+    text: str, cfg: Frozen, template: Mapping[int, int] = {}
+) -> list[tuple[str, str | None, str]]:
+    """Every line with the rule that removed it (``None``: kept) and why.
+
+    Lines rewritten by an html rule appear once as they were (rule ``strip.html``, reason
+    naming the kept text), then as the lines they became. ``strip``'s output is exactly the
+    lines whose rule is ``None``, joined by newlines.
+
+    >>> explain("当前位置：首页 > 新闻\\n会议强调，要把各项工作落到实处，确保取得实效，推动高质量发展。", cfg)
+    [('当前位置：首页 > 新闻', 'strip.breadcrumb', '...'), ('会议强调，…', None, '')]
+    """
+    return _analyse(text, cfg, template)[0]
+
+
+def strip(text: str, cfg: Frozen, template: Mapping[int, int] = {}) -> tuple[str, Counter[str]]:
+    """Remove boilerplate lines; count removed lines per rule.
+
+    ``template`` maps a line key (see :func:`line_keys`) to the number of documents of this
+    source group that contain it; the runner passes only keys that reached
+    ``template_min_docs``. Tag-only changes count as ``strip.html``; dropped blank lines are
+    not counted.
+
+    >>> strip("政务邮箱 | 邮件订阅 | 无障碍 | English\\n会议强调，要把各项工作落到实处，确保取得实效。\\n京ICP备11041399号", cfg)
+    ('会议强调，要把各项工作落到实处，确保取得实效。', Counter({'strip.nav': 1, 'strip.licence': 1}))
+    """
+    entries, trailing_nl = _analyse(text, cfg, template)
+    html_names = {r.name for r in _compiled(cfg).html}
+    kept = [line for line, rule, _ in entries if rule is None]
+    changes: Counter[str] = Counter(
+        rule
+        for line, rule, _ in entries
+        if rule is not None and rule != "strip.blank" and (line.strip() or rule in html_names)
+    )
+    out = "\n".join(kept)
+    if trailing_nl and kept:
+        out += "\n"
+    if not changes and out != text:
+        # Only blank lines moved: report it, so that a changed text is always attributable.
+        changes["strip.blank"] = 1
+    return out, changes
+
+
+def line_keys(text: str, cfg: Frozen) -> set[int]:
+    """Hashes of the lines that may be template lines (short, not body paragraphs).
+
+    The runner counts, per source group, in how many documents each key occurs, and passes
+    the keys seen in at least ``template_min_docs`` documents to :func:`strip`.
+
+    >>> line_keys("网站首页 | 关于我们\\n会议强调，要把各项工作落到实处，确保取得实效，推动发展。", cfg)
+    {1234567890123}  # one key: the nav line; the paragraph is never a template line
+    """
+    rules = _compiled(cfg)
+    _, work, _ = _prepare(text, rules)
+    return {_key(s) for s in (w.strip() for w in work) if s and _template_ok(s, rules)}
