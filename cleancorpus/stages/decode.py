@@ -94,6 +94,17 @@ def _sample(raw: bytes, size: int) -> bytes:
     return raw[:half] + (tail[nl + 1 :] if 0 <= nl < len(tail) - 1 else tail)
 
 
+def _detect(sample: bytes, fast: bool) -> dict:
+    """chardet's guess. The fast path asks about today's web encodings only (about 7x
+    quicker) and keeps the answer when it is Chinese; anything else gets the full detector,
+    so legacy and non-Chinese encodings are still named right."""
+    if fast:
+        guess = chardet.detect(sample, encoding_era=chardet.EncodingEra.MODERN_WEB)
+        if guess.get("language") == "zh" and guess.get("encoding"):
+            return guess
+    return chardet.detect(sample)
+
+
 def decode(raw: bytes, cfg: Frozen) -> Decoded:
     """Decode one document's bytes, or raise DocumentError (binary, undecodable).
 
@@ -114,7 +125,7 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
         if result is not None:
             return _accept(result[0], "ascii" if raw.isascii() else "utf-8", 1.0, result[1], cfg)
 
-    guess = chardet.detect(_sample(raw, cfg["detect_sample_bytes"]))
+    guess = _detect(_sample(raw, cfg["detect_sample_bytes"]), cfg["fast_detect"])
     if guess.get("encoding") is None:
         mime = guess.get("mime_type") or "unknown"
         raise DocumentError(f"binary: not text ({mime})")

@@ -1,0 +1,95 @@
+"""`make bench`: throughput figures, printed (never asserted).
+
+Sections: the runner and I/O (read -> decode -> write), the full `clean`, each with -j 1 and
+-j 2, then the stage benchmarks each stage ships (bench_*.py beside this file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402
+
+CLI = str(Path(sys.executable).parent / "cleancorpus")
+
+
+def timed(args: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (MB) of the command and its workers, and its exit code."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        print(proc.stderr.read().decode()[-2000:] if proc.stderr else "", file=sys.stderr)
+    return seconds, usage.ru_maxrss // 1024, proc.returncode
+
+
+def row(label: str, seconds: float, docs: int, nbytes: int, rss: int) -> None:
+    print(f"  {label:<34} {seconds:7.2f} s {docs / seconds:9,.0f} docs/s "
+          f"{nbytes / seconds / 1e6:7.2f} MB/s  peak RSS {rss:5d} MB")
+
+
+def runner_overhead(n: int = 20000) -> None:
+    """Per-document cost of the runner itself: a no-op step, through the pool and not."""
+    from cleancorpus.document import Document
+    from cleancorpus.runner import Step, parallel_map
+
+    docs = [Document(id=str(i), text="会议" * 200) for i in range(n)]
+    for jobs in (1, 2):
+        start = time.perf_counter()
+        for _ in parallel_map((Step("noop", _noop),), iter(docs), jobs, 32):
+            pass
+        per_doc = (time.perf_counter() - start) / n * 1e6
+        print(f"  runner overhead, no-op step, -j {jobs}: {per_doc:6.1f} µs per document")
+
+
+def _noop(doc, cfg):
+    return doc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--docs", type=int, default=20000, help="documents in the generated corpus")
+    parser.add_argument("--io-mb", type=float, default=20.0, help="size of the I/O-only corpus")
+    args = parser.parse_args()
+
+    work = HERE / "_corpus"
+    io_docs = int(args.io_mb * 1e6 / 2200)
+    print(f"== read -> decode -> write ({args.io_mb:.0f} MB corpus)")
+    n, nbytes = corpus.write_corpus(work / f"io-{io_docs}", io_docs)
+    with tempfile.TemporaryDirectory() as tmp:
+        for jobs in ("1", "2"):
+            out = Path(tmp) / f"io{jobs}.jsonl"
+            s, rss, rc = timed([CLI, "pipe", "-q", "-j", jobs, "read", "-i", str(work / f"io-{io_docs}"),
+                                "decode", "write", "-o", str(out)])
+            row(f"pipe read decode write -j {jobs}", s, n, nbytes, rss)
+    runner_overhead()
+
+    print(f"\n== clean, all stages ({args.docs:,} documents)")
+    n, nbytes = corpus.write_corpus(work / f"full-{args.docs}", args.docs)
+    print(f"  corpus: {n:,} documents, {nbytes / 1e6:.1f} MB "
+          "(30% Traditional, 5% GBK, ~10% near-duplicates, site boilerplate)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for jobs in ("1", "2"):
+            out = Path(tmp) / f"clean{jobs}.jsonl"
+            s, rss, rc = timed([CLI, "clean", "-q", "-j", jobs, str(work / f"full-{args.docs}"), "-o", str(out)])
+            row(f"clean -j {jobs}" + ("" if rc == 0 else f" (exit {rc})"), s, n, nbytes, rss)
+
+    for script in sorted(HERE.glob("bench_*.py")):
+        print(f"\n== {script.name}")
+        sys.stdout.flush()
+        subprocess.run([sys.executable, str(script)], check=False)
+
+
+if __name__ == "__main__":
+    main()
