@@ -46,7 +46,7 @@ __all__ = [
     "signatures",
 ]
 
-_BLOCK = 1 << 15
+_BLOCK = 1 << 12
 
 
 class Verdict(NamedTuple):
@@ -146,7 +146,7 @@ class Deduper:
         self._exact = _Column(0, np.uint64)
         self._bands = _Column(self.p.bands, np.uint64)
         self._sketch = _Column(nb, np.uint8)
-        self._length = _Column(0, np.int64)
+        self._length = _Column(0, np.uint32)
         self._eligible = _Column(0, np.bool_)
         self._values = _Column(self.p.num_perm, np.uint32) if keep_values else None
         self._finished = False
@@ -178,7 +178,7 @@ class Deduper:
         self._exact.append(sig.exact)
         self._bands.append(sig.bands)
         self._sketch.append(sig.sketch)
-        self._length.append(length)
+        self._length.append(min(length, 0xFFFFFFFF))
         self._eligible.append(sig.shingles >= self.min_shingles and sig.shingles > 0)
         if self._values is not None:
             self._values.append(sig.hashvalues)
