@@ -57,10 +57,60 @@ def _noop(doc, cfg):
     return doc
 
 
+def stage_split(paths: list[Path]) -> None:
+    """Time each stage over the same documents in this process (-j 1): where time goes."""
+    from collections import Counter
+
+    from cleancorpus import pipeline
+    from cleancorpus.config import load_config
+    from cleancorpus.stages.decode import decode
+
+    cfg = load_config()
+    raws = [p.read_bytes() for p in paths]
+    nbytes = sum(map(len, raws))
+    times: dict[str, float] = {}
+
+    def clock(name, fn, items):
+        start = time.perf_counter()
+        out = [fn(x) for x in items]
+        times[name] = time.perf_counter() - start
+        return out
+
+    texts = [d.text for d in clock("decode", lambda r: decode(r, cfg["decode"]), raws)]
+    for stage in ("fix", "convert"):
+        if pipeline.available(stage):
+            fn = getattr(pipeline._optional(pipeline._MODULES[stage]), stage)
+            texts = [t for t, _ in clock(stage, lambda t, fn=fn, c=cfg[stage]: fn(t, c), texts)]
+    if pipeline.available("strip"):
+        from cleancorpus.stages.strip import line_keys, strip
+
+        scfg = cfg["strip"]
+        keys = clock("strip (count lines)", lambda t: line_keys(t, scfg), texts)
+        counts: Counter[int] = Counter(k for ks in keys for k in ks)
+        template = {k: n for k, n in counts.items() if n >= scfg["template_min_docs"]}
+        texts = [t for t, _ in clock("strip", lambda t: strip(t, scfg, template), texts)]
+    if pipeline.available("dedup"):
+        from cleancorpus.dedup import Deduper, signature
+
+        dcfg = cfg["dedup"]
+        sigs = clock("dedup (signatures)", lambda t: signature(t, dcfg), texts)
+        start = time.perf_counter()
+        with Deduper(dcfg) as deduper:
+            for i, (sig, text) in enumerate(zip(sigs, texts, strict=True)):
+                deduper.add(str(i), sig, len(text))
+            deduper.finish()
+        times["dedup (LSH + clusters)"] = time.perf_counter() - start
+    total = sum(times.values())
+    for name, seconds in times.items():
+        print(f"  {name:<24} {seconds:7.2f} s {nbytes / seconds / 1e6:8.1f} MB/s  {100 * seconds / total:5.1f}%")
+    print(f"  {'all stages':<24} {total:7.2f} s {nbytes / total / 1e6:8.1f} MB/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=20000, help="documents in the generated corpus")
     parser.add_argument("--io-mb", type=float, default=20.0, help="size of the I/O-only corpus")
+    parser.add_argument("--naive-docs", type=int, default=1000, help="documents for the naive chain")
     args = parser.parse_args()
 
     work = HERE / "_corpus"
@@ -79,11 +129,29 @@ def main() -> None:
     n, nbytes = corpus.write_corpus(work / f"full-{args.docs}", args.docs)
     print(f"  corpus: {n:,} documents, {nbytes / 1e6:.1f} MB "
           "(30% Traditional, 5% GBK, ~10% near-duplicates, site boilerplate)")
+    clean_rates: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for jobs in ("1", "2"):
             out = Path(tmp) / f"clean{jobs}.jsonl"
             s, rss, rc = timed([CLI, "clean", "-q", "-j", jobs, str(work / f"full-{args.docs}"), "-o", str(out)])
             row(f"clean -j {jobs}" + ("" if rc == 0 else f" (exit {rc})"), s, n, nbytes, rss)
+            clean_rates[jobs] = n / s
+        print(f"  -j 2 / -j 1: {clean_rates['2'] / clean_rates['1']:.2f}x")
+
+    paths = sorted((work / f"full-{args.docs}").rglob("*.txt"))
+    print(f"\n== per-stage time split, one process ({len(paths):,} documents)")
+    stage_split(paths)
+
+    naive_n = min(args.naive_docs, len(paths))
+    print(f"\n== naive reference chain (first {naive_n:,} documents; rates compare)")
+    import naive
+
+    nb = sum(p.stat().st_size for p in paths[:naive_n])
+    kept, seconds = naive.naive_clean(paths[:naive_n])
+    row("naive chain, one process", seconds, naive_n, nb, 0)
+    if clean_rates:
+        for jobs, rate in clean_rates.items():
+            print(f"  clean -j {jobs} / naive: {rate / (naive_n / seconds):6.1f}x documents per second")
 
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n== {script.name}")
