@@ -107,3 +107,17 @@ def test_cp1251_russian_is_not_forced_to_chinese(dcfg):
     text = "Правительство Российской Федерации приняло постановление о развитии связи. " * 4
     result = decode(text.encode("cp1251"), dcfg)
     assert result.text == text
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_bomless_wide_chinese_is_not_binary(codec, dcfg):
+    # Found by the encoding-invariance property: "，" in UTF-16-LE is 0C FF, which chardet
+    # took for a binary file.
+    text = "2021年，在工信部的坚强领导下，山西省通信管理局坚持以习近平新时代中国特色社会主义思想为指导。\n"
+    result = decode(text.encode(codec), dcfg)
+    assert (result.text, result.encoding) == (text, codec)
+
+
+def test_gbk_text_is_not_taken_for_bomless_utf16(dcfg):
+    text = "会议明确了今年要着重抓好的几方面工作全力支撑京津冀协同发展"
+    assert decode(text.encode("gb18030"), dcfg).text == text

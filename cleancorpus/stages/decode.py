@@ -94,6 +94,27 @@ def _sample(raw: bytes, size: int) -> bytes:
     return raw[:half] + (tail[nl + 1 :] if 0 <= nl < len(tail) - 1 else tail)
 
 
+_BOMLESS = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
+# Characters of Chinese text: CJK ideographs and punctuation, full-width forms, printable ASCII.
+_TEXT_CHAR = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2010-\u2027\x20-\x7e\n\r\t\u00a0-\u00ff]")
+
+
+def _plausible_wide(raw: bytes, codec: str, threshold: float) -> str | None:
+    """``raw`` decoded as a BOM-less UTF-16/32 codec, if nearly all of it is text-like.
+
+    Other bytes read as UTF-16 land all over the code space (Hangul, surrogates, private
+    use), so a high share of CJK, punctuation and ASCII is strong evidence.
+    """
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    if not text or "\x00" in text:
+        return None
+    share = len(_TEXT_CHAR.findall(text)) / len(text)
+    return text if share >= threshold else None
+
+
 def _detect(sample: bytes, fast: bool) -> dict:
     """chardet's guess. The fast path asks about today's web encodings only (about 7x
     quicker) and keeps the answer when it is Chinese; anything else gets the full detector,
@@ -127,6 +148,11 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
 
     guess = _detect(_sample(raw, cfg["detect_sample_bytes"]), cfg["fast_detect"])
     if guess.get("encoding") is None:
+        # chardet takes BOM-less UTF-16/32 Chinese for binary when it has few NUL bytes.
+        for codec in _BOMLESS:
+            text = _plausible_wide(raw, codec, cfg["wide_min_plausible"])
+            if text is not None:
+                return _accept(text, codec, cfg["wide_min_plausible"], False, cfg)
         mime = guess.get("mime_type") or "unknown"
         raise DocumentError(f"binary: not text ({mime})")
     detected = _codec_name(guess["encoding"])
