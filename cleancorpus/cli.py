@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -99,6 +100,9 @@ OPTIONS: dict[str, list[Opt]] = {
         _opt("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
              help="TOML file overriding config/default.toml key by key."),
         _opt("-j", "--jobs", key="run.jobs", type=click.IntRange(0), help="Worker processes (0: all cores)."),
+        _opt("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+             help="Run on this machine's processes, or on a Ray cluster."),
+        _opt("--ray-address", help="Ray cluster to use ('auto', 'ray://HOST:PORT'); default: a local one."),
         _opt("--strict", is_flag=True, help="Exit 1 if any document is an error."),
         _opt("-q", "--quiet", is_flag=True, help="Print nothing on stderr but errors."),
         _opt("-v", "--verbose", is_flag=True, help="Show tracebacks for unexpected failures."),
@@ -222,9 +226,7 @@ def execute(
                         writer.write(doc)
                     yield doc
 
-            procs = [pipeline.processor(stage, cfg) for stage in job.stages]
-            procs.append(pipeline.Sink("write", write))
-            for doc in pipeline.run(source(), procs, env):
+            for doc in write(_engine(values)(job.inputs, source(), job.stages, cfg, env)):
                 manifest.write(doc)
                 stats.add(doc)
                 if observe is not None:
@@ -243,6 +245,25 @@ def execute(
     if values.get("strict") and stats.statuses[ERROR]:
         raise click.exceptions.Exit(1)
     return stats
+
+
+def _local(
+    inputs: list[str], source: Iterator[Document], stages: list[str], cfg: Frozen, env: pipeline.RunEnv
+) -> Iterator[Document]:
+    return pipeline.run(source, [pipeline.processor(stage, cfg) for stage in stages], env)
+
+
+def _engine(values: dict[str, Any]) -> Callable[..., Iterator[Document]]:
+    """The engine's run function: (inputs, source, stages, cfg, env) -> documents in input order."""
+    if values.get("engine") != "ray":
+        return _local
+    try:
+        from cleancorpus.engines import ray_engine
+    except ImportError as exc:
+        raise UserError(
+            f"--engine ray needs Ray: pip install 'cleancorpus[ray]' ({exc.name or exc} is missing)"
+        ) from None
+    return functools.partial(ray_engine.run, address=values.get("ray_address"))
 
 
 def _run_errors() -> tuple[type[BaseException], ...]:
