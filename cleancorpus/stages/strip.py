@@ -102,6 +102,8 @@ class Rules:
     lines: tuple[Rule, ...]  # line and block rules, in file order
     body_sentence: re.Pattern[str]
     body_min_chars: int
+    body_end: re.Pattern[str]
+    body_short_min_chars: int
     max_line: int
     template_min_docs: int
     template_min_chars: int
@@ -221,6 +223,8 @@ def _compiled(cfg: Frozen) -> Rules:
             cfg["body_sentence_pattern"], "body_sentence_pattern", "config", "[strip]"
         ),
         body_min_chars=int(cfg["body_min_chars"]),
+        body_end=_compile_regex(cfg["body_end_pattern"], "body_end_pattern", "config", "[strip]"),
+        body_short_min_chars=int(cfg["body_short_min_chars"]),
         max_line=int(cfg["max_rule_line_chars"]),
         template_min_docs=int(cfg["template_min_docs"]),
         template_min_chars=int(cfg["template_min_chars"]),
@@ -316,12 +320,20 @@ def _matching(rules: Rules, s: str) -> list[Rule]:
 
 
 def _is_body(s: str, rules: Rules) -> bool:
-    return len(s) >= rules.body_min_chars and bool(rules.body_sentence.search(s))
+    """A long line with sentence punctuation: running text."""
+    return len(s) >= rules.body_min_chars and bool(rules.body_sentence.search(s[: rules.max_line]))
+
+
+def _is_sentence(s: str, rules: Rules) -> bool:
+    """A shorter line that ends like a sentence (a short closing paragraph)."""
+    return len(s) >= rules.body_short_min_chars and bool(rules.body_end.search(s[-8:]))
 
 
 def _template_ok(s: str, rules: Rules) -> bool:
-    return rules.template_min_chars <= len(_norm(s)) <= rules.template_max_chars and not _is_body(
-        s, rules
+    return (
+        rules.template_min_chars <= len(_norm(s)) <= rules.template_max_chars
+        and not _is_body(s, rules)
+        and not rules.body_end.search(s[-8:])
     )
 
 
@@ -335,7 +347,8 @@ def _classify(
     body = [
         i
         for i, s in enumerate(stripped)
-        if _is_body(s, rules) and not any(r.zone == "anywhere" for r in matches[i])
+        if (_is_body(s, rules) and not any(r.zone == "anywhere" for r in matches[i]))
+        or (not matches[i] and _is_sentence(s, rules))
     ]
     start, end = (body[0], body[-1]) if body else (None, None)
 
@@ -366,8 +379,7 @@ def _classify(
                         len(t) > rules.max_line
                         or not rule.continuation.search(t)
                         or (matches[j] and rule not in matches[j])
-                        or _is_body(t, rules)
-                        and zone(j) == "body"
+                        or (_is_body(t, rules) and zone(j) == "body")
                     ):
                         break
                     if t:

@@ -1,0 +1,521 @@
+"""Tests for the strip stage: rules as data, zones, template lines, explain, goldens."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleancorpus.config import ConfigError, load_config
+from cleancorpus.stages.strip import RuleError, explain, line_keys, load_rules, strip
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "strip"
+GOLDEN = ROOT / "tests" / "golden"
+SEEDS = sorted((ROOT / "sample_data").glob("*.txt"))
+FIXTURE_NAMES = sorted(p.name[: -len(".in.txt")] for p in FIXTURES.glob("*.in.txt"))
+
+CFG = load_config()["strip"]
+
+BODY = "会议强调，要把各项工作落到实处，确保取得实效，推动全市经济社会高质量发展迈上新台阶。"
+
+
+def _with(**overrides: object):
+    return load_config(overrides={f"strip.{k}": v for k, v in overrides.items()})["strip"]
+
+
+def _kept(text: str, cfg=CFG, template=None) -> str:
+    return strip(text, cfg, template or {})[0]
+
+
+def _rule_of(text: str, line: str, cfg=CFG) -> str | None:
+    hits = [rule for ln, rule, _ in explain(text, cfg) if ln.strip() == line]
+    assert hits, f"{line!r} not in explain output"
+    return hits[0]
+
+
+# ---- fixtures and goals --------------------------------------------------------------------
+
+
+def test_at_least_twelve_fixtures():
+    assert len(FIXTURE_NAMES) >= 12
+    for name in FIXTURE_NAMES:
+        assert (FIXTURES / f"{name}.out.txt").is_file(), name
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_fixture(name):
+    page = (FIXTURES / f"{name}.in.txt").read_text(encoding="utf-8")
+    expected = (FIXTURES / f"{name}.out.txt").read_text(encoding="utf-8")
+    assert _kept(page) == expected
+
+
+def _report_module():
+    spec = importlib.util.spec_from_file_location(
+        "strip_report", ROOT / "bench" / "strip_report.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_report_goals():
+    report = _report_module().fixture_scores(CFG)
+    assert report["totals"]["boilerplate"] >= 100
+    assert report["removed_ratio"] >= 0.95
+    assert report["kept_ratio"] >= 0.995
+
+
+def test_report_counts_a_missed_footer_and_a_lost_paragraph():
+    score = _report_module().score
+    page = "网站首页 | 关于我们 | 联系我们\n" + BODY + "\n京ICP备11041399号\n"
+    expected = BODY + "\n"
+    assert score(page, expected, BODY + "\n京ICP备11041399号\n")["removed"] == 1
+    lost = score(page, expected, "")
+    assert lost["kept_chars"] == 0 and lost["body_chars"] == len(BODY)
+
+
+# ---- seeds: golden expectations -------------------------------------------------------------
+
+_PINYIN = re.compile(r"\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
+
+
+def _pre_strip(raw: str) -> str:
+    """Approximation of decode→fix→convert: pinyin artifacts, t2s, line strip, blank runs."""
+    from opencc import OpenCC
+
+    text = OpenCC("t2s").convert(_PINYIN.sub("", raw))
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_seed_golden(seed):
+    expected = (GOLDEN / f"{seed.stem}.txt").read_text(encoding="utf-8")
+    assert _kept(_pre_strip(seed.read_text(encoding="utf-8"))) == expected
+
+
+def test_golden_notes_cover_every_seed():
+    notes = (GOLDEN / "NOTES.md").read_text(encoding="utf-8")
+    for seed in SEEDS:
+        assert seed.stem in notes
+
+
+def test_seed_body_safety():
+    seed4 = _pre_strip((ROOT / "sample_data" / "004_2094dfdd9b72f696.txt").read_text("utf-8"))
+    assert "健全知识产权侵权查处机制" in _kept(seed4)
+    seed2 = _pre_strip((ROOT / "sample_data" / "002_8a6ffa770e45669e.txt").read_text("utf-8"))
+    out, changes = strip(seed2, CFG)
+    assert "版权及免责声明" not in out and "延伸阅读" not in out and "ICP备" not in out
+    assert changes["strip.copyright"] >= 1 and changes["strip.tail"] >= 1
+
+
+# ---- individual rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("政务邮箱 |邮件订阅 |业务系统 |无障碍通道 |English | 繁体版", "strip.nav"),
+        ("首页｜新闻｜政务公开｜办事服务", "strip.nav"),
+        ("首页  新闻中心  政务公开  办事服务  互动交流", "strip.nav"),
+        ("当前位置：首页 > 新闻中心", "strip.breadcrumb"),
+        ("您的位置:首页>政务公开", "strip.breadcrumb"),
+        ("首页 > 政务公开 > 通知公告", "strip.breadcrumb"),
+        ("浏览字体：大 中 小", "strip.widget"),
+        ("字号：大 中 小", "strip.widget"),
+        ("【打印本页】【关闭窗口】", "strip.widget"),
+        ("分享到：", "strip.widget"),
+        ("来源：新华社", "strip.metadata"),
+        ("来源:新华社", "strip.metadata"),
+        ("作者：张三 责任编辑：李四", "strip.metadata"),
+        ("发布时间：2023-01-02 10:00", "strip.metadata"),
+        ("索引号：123456/2023-001", "strip.metadata"),
+        ("文 号：某府〔2023〕1号", "strip.metadata"),
+        ("版权所有：某某市人民政府", "strip.copyright"),
+        ("Copyright © 2023 Example Inc.", "strip.copyright"),
+        ("All rights reserved.", "strip.copyright"),
+        ("京ICP备11041399号-2", "strip.licence"),
+        ("粤ICP证030173号", "strip.licence"),
+        ("京公网安备11010502003583号", "strip.licence"),
+        ("网站标识码：4400000001", "strip.licence"),
+        ("上一篇：关于某事的通知", "strip.prev_next"),
+        ("下一篇:无", "strip.prev_next"),
+        ("返回首页", "strip.back_link"),
+        ("【返回顶部】", "strip.back_link"),
+        ("— 3 —", "strip.page_number"),
+        ("- 12 -", "strip.page_number"),
+        ("https://www.example.gov.cn/art/2023/1/2/art_1.html", "strip.url"),
+        ("[返回首页](https://example.com/) | [下一篇](/b.html)", "strip.markdown_links"),
+        ("阅读原文", "strip.wechat"),
+        ("长按识别二维码关注我们", "strip.wechat"),
+        ("点击上方蓝字关注我们", "strip.wechat"),
+    ],
+)
+def test_rule_removes_at_the_edges(line, rule):
+    for text in (f"{line}\n{BODY}\n", f"{BODY}\n{line}\n"):
+        assert _rule_of(text, line) == rule
+        assert _kept(text) == BODY + "\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "主送：各县区人民政府。",
+        "抄送：市委办公室，市人大常委会办公室。",
+        "— 3 —",
+        "京ICP备11041399号",
+        "版权及免责声明：凡本网所属版权作品，转载时须获得授权并注明来源。",
+        "（文章来源：人民邮电报）",
+        "[下一篇](/b.html)",
+    ],
+)
+def test_anywhere_rules_act_between_paragraphs(line):
+    text = f"{BODY}\n{line}\n{BODY}\n"
+    assert _kept(text) == f"{BODY}\n{BODY}\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "来源：新华社",
+        "首页 | 新闻 | 政务公开 | 办事服务",
+        "分享到：",
+        "主办单位：某某市人民政府办公室",
+        "| 指标 | 2022年 | 2023年 |",
+        "扫一扫在手机打开当前页",
+    ],
+)
+def test_edge_rules_never_touch_lines_between_paragraphs(line):
+    text = f"{BODY}\n{line}\n{BODY}\n"
+    assert _kept(text) == text
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "健全知识产权侵权查处机制，提升网络领域知识产权执法维权水平，加强网络文化知识产权保护。",
+        "各地要加强版权保护，严厉打击侵犯版权的违法行为，维护权利人的合法权益和市场秩序。",
+        "转载他人作品应当注明来源，数据来源于国家统计局公布的年度统计公报和各地上报材料。",
+        "办理结果将抄送上级主管部门备案，有关情况可登录http://www.example.gov.cn查询了解。",
+        "版权所有权的归属问题一直是本次研讨会关注的焦点，与会专家从多个角度进行了深入讨论。",
+    ],
+)
+def test_running_text_that_mentions_keywords_stays(sentence):
+    for text in (f"{sentence}\n", f"{BODY}\n{sentence}\n", f"{sentence}\n{BODY}\n"):
+        assert _kept(text) == text
+
+
+def test_distribution_list_with_continuation_lines():
+    text = (
+        f"{BODY}\n主送：各县区人民政府。\n抄送：市委办公室，市人大常委会办公室，\n\n"
+        "市政协办公室，军分区。\n\n某某市人民政府办公室 2021年7月20日印发\n"
+    )
+    assert _kept(text) == BODY + "\n"
+    # In the header, the list and its wrapped lines go, the title after them stays.
+    head = (
+        "抄送：市委办公室，市人大常委会办公室，\n市政协办公室。\n关于做好防汛工作的通知\n"
+        + BODY
+        + "\n"
+    )
+    assert _kept(head) == "关于做好防汛工作的通知\n" + BODY + "\n"
+
+
+def test_tail_block_removes_the_rest_of_the_footer_only():
+    text = f"相关阅读\n{BODY}\n延伸阅读\n某某新闻标题一\n某某新闻标题二\n"
+    assert _kept(text) == BODY + "\n"
+    middle = f"{BODY}\n相关阅读\n某某新闻标题一\n{BODY}\n"
+    assert _kept(middle) == f"{BODY}\n某某新闻标题一\n{BODY}\n"
+
+
+def test_front_matter_yaml_and_toml():
+    for fm in ("---\nlayout: post\ntitle: 标题\n---\n", '+++\ntitle = "标题"\n+++\n'):
+        out, changes = strip(fm + BODY + "\n", CFG)
+        assert out == BODY + "\n"
+        assert changes["strip.front_matter"] == fm.count("\n")
+    # A horizontal rule and prose are not front matter.
+    prose = "---\n这一段不是元数据，只是分隔线之后的正文内容，作者在这里讲述了自己的经历。\n---\n"
+    assert _kept(prose + BODY + "\n") == prose + BODY + "\n"
+
+
+def test_html_inner_text_stays_and_block_tags_split_lines():
+    text = '<p>第一段文字，内容很长，包含了足够多的字符来构成正文段落，保证被识别。</p><p class="x">（文章来源：某报）</p>\n'
+    out, changes = strip(text, CFG)
+    assert out == "第一段文字，内容很长，包含了足够多的字符来构成正文段落，保证被识别。\n"
+    assert changes["strip.html"] == 1
+    assert _kept("<p>一是<strong>加强</strong>领导。</p>\n") == "一是加强领导。\n"
+    # Autolinks and angle-bracketed titles are not tags.
+    assert _kept(f"{BODY}\n据<人民日报>报道，a<b且c>d。\n{BODY}\n").count("<") == 2
+
+
+def test_traditional_keywords_without_convert():
+    text = f"當前位置：首頁 > 新聞\n{BODY}\n責任編輯：陳某\n延伸閱讀\n某某新聞\n版權所有 © 某某網\n"
+    assert _kept(text) == BODY + "\n"
+
+
+# ---- explain and counters ---------------------------------------------------------------------
+
+
+def _all_pages() -> list[str]:
+    pages = [(FIXTURES / f"{n}.in.txt").read_text(encoding="utf-8") for n in FIXTURE_NAMES]
+    return pages + [_pre_strip(p.read_text(encoding="utf-8")) for p in SEEDS]
+
+
+@pytest.mark.parametrize("index", range(len(FIXTURE_NAMES) + len(SEEDS)))
+def test_explain_is_consistent_with_strip(index):
+    page = _all_pages()[index]
+    out, changes = strip(page, CFG)
+    entries = explain(page, CFG)
+    kept = [line for line, rule, _ in entries if rule is None]
+    assert out.rstrip("\n") == "\n".join(kept).rstrip("\n")
+    assert all(reason for _, rule, reason in entries if rule is not None)
+    html = Counter(rule for _, rule, _ in entries if rule == "strip.html")
+    removed = Counter(
+        rule
+        for line, rule, _ in entries
+        if rule not in (None, "strip.blank", "strip.html") and line.strip()
+    )
+    assert changes == removed + html
+    assert all(key.startswith("strip.") for key in changes)
+
+
+def test_template_reason_names_the_count():
+    line = "某某市人民政府网站欢迎您"
+    text = f"{line}\n{BODY}\n"
+    key = next(iter(line_keys(line, CFG)))
+    entries = explain(text, CFG, {key: 37})
+    assert entries[0] == (line, "strip.template", "repeated in 37 documents")
+
+
+@pytest.mark.parametrize("index", range(len(FIXTURE_NAMES) + len(SEEDS)))
+def test_idempotent(index):
+    once = _kept(_all_pages()[index])
+    assert _kept(once) == once
+
+
+def test_clean_text_passes_unchanged():
+    text = (FIXTURES / "no_boilerplate.in.txt").read_text(encoding="utf-8")
+    assert strip(text, CFG) == (text, Counter())
+    assert strip("", CFG) == ("", Counter())
+    assert strip(BODY, CFG) == (BODY, Counter())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_never_raises(text):
+    out, changes = strip(text, CFG)
+    assert isinstance(out, str) and all(v > 0 for v in changes.values())
+    explain(text, CFG)
+    line_keys(text, CFG)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                BODY,
+                "",
+                "来源：新华社",
+                "首页 | 新闻 | 关于",
+                "上一篇：某某",
+                "<p>",
+                "— 2 —",
+                "延伸阅读",
+                "抄送：某某。",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_body_paragraphs_always_survive(lines):
+    out = _kept("\n".join(lines))
+    assert out.count(BODY) == lines.count(BODY)
+
+
+# ---- template lines -------------------------------------------------------------------------
+
+
+def _site_pages(n: int = 50) -> list[tuple[str, list[str]]]:
+    rng = random.Random(7)
+    header = [
+        "某某区人民政府门户网站",
+        "网站首页 | 走进某某 | 政务公开 | 政务服务 | 互动交流",
+        "无障碍浏览 长者模式",
+    ]
+    footer = [
+        "主办：某某区人民政府办公室 承办：某某区大数据中心",
+        "地址：某某路1号 电话：0000-12345678",
+        "扫码关注某某发布",
+    ]
+    verbs = ["推进", "加强", "落实", "部署", "开展", "完善", "提升", "统筹"]
+    things = [
+        "防汛工作",
+        "安全生产",
+        "营商环境",
+        "乡村振兴",
+        "民生实事",
+        "基层治理",
+        "环境整治",
+        "社会保障",
+    ]
+    pages = []
+    for i in range(n):
+        body = [f"第{i}号通知：关于{rng.choice(verbs)}{rng.choice(things)}的安排"]
+        for j in range(rng.randint(2, 5)):
+            body.append(
+                f"{i}月{j}日，区里召开会议{rng.choice(verbs)}{rng.choice(things)}工作，要求各部门"
+                f"{rng.choice(verbs)}{rng.choice(things)}，确保第{i * 10 + j}项任务按期完成。"
+            )
+        body.append("一、总体要求")  # a section title shared by every page, inside the body
+        body.append(f"各单位要{rng.choice(verbs)}责任，第{i}批工作于本月底前完成，确保取得实效。")
+        pages.append(("\n".join(header + body + footer) + "\n", body))
+    return pages
+
+
+def test_template_lines_across_fifty_pages():
+    pages = _site_pages()
+    counts: Counter[int] = Counter()
+    for text, _ in pages:
+        counts.update(line_keys(text, CFG))
+    template = {k: n for k, n in counts.items() if n >= CFG["template_min_docs"]}
+    assert template  # the shared lines reached the threshold
+    for text, body in pages:
+        out, changes = strip(text, CFG, template)
+        assert out == "\n".join(body) + "\n"
+        assert changes["strip.template"] >= 3
+
+
+def test_template_threshold_and_body_paragraphs():
+    text = "某某区人民政府门户网站\n" + BODY + "\n"
+    keys = line_keys(text, CFG)
+    assert len(keys) == 1  # the paragraph is never a template candidate
+    key = next(iter(keys))
+    assert _kept(text, template={key: CFG["template_min_docs"] - 1}) == text
+    assert _kept(text, template={key: CFG["template_min_docs"]}) == BODY + "\n"
+
+
+# ---- rule files --------------------------------------------------------------------------------
+
+
+def _rule_file(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "site.toml"
+    path.write_text(body, encoding="utf-8")
+    return str(path)
+
+
+def test_extra_rules_file_adds_a_site_rule(tmp_path):
+    path = _rule_file(
+        tmp_path,
+        '[[rules]]\nname = "mysite"\nkind = "line"\nzone = "edges"\npattern = "^本站温馨提示"\n',
+    )
+    text = f"{BODY}\n本站温馨提示：请使用新版浏览器\n"
+    assert _kept(text) == text
+    out, changes = strip(text, _with(extra_rules_files=[path]))
+    assert out == BODY + "\n" and changes == Counter({"strip.mysite": 1})
+
+
+def test_inline_rules_and_disabled_rules(tmp_path):
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text(
+        '[strip]\ndisabled_rules = ["nav"]\n[[strip.rules]]\nname = "x"\nkind = "line"\n'
+        'pattern = "^XYZ$"\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(cfg_file)["strip"]
+    text = f"首页 | 新闻 | 关于\n{BODY}\nXYZ\n"
+    assert _kept(text, cfg) == f"首页 | 新闻 | 关于\n{BODY}\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            '[[rules]]\nname = "bad"\nkind = "line"\npattern = "(unclosed"\n',
+            r"'bad'.*site\.toml.*bad regex",
+        ),
+        ('[[rules]]\nname = "k"\nkind = "lines"\npattern = "x"\n', r"'k'.*unknown kind 'lines'"),
+        (
+            '[[rules]]\nname = "z"\nkind = "line"\nzone = "top"\npattern = "x"\n',
+            r"'z'.*unknown zone 'top'",
+        ),
+        ('[[rules]]\nname = "m"\nkind = "line"\n', r"'m'.*missing key 'pattern'"),
+        ('[[rules]]\nkind = "line"\npattern = "x"\n', r"'#1'.*missing key 'name'"),
+        (
+            '[[rules]]\nname = "u"\nkind = "line"\npattern = "x"\nzome = "edges"\n',
+            r"'u'.*unknown key 'zome'",
+        ),
+        (
+            '[[rules]]\nname = "c"\nkind = "line"\npattern = "x"\ncontinuation = "["\n',
+            r"'c'.*continuation",
+        ),
+        ("rules = [", r"invalid TOML"),
+    ],
+)
+def test_bad_rule_file_is_a_one_line_error(tmp_path, body, message):
+    path = _rule_file(tmp_path, body)
+    with pytest.raises(RuleError, match=message) as info:
+        strip(BODY, _with(extra_rules_files=[path]))
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value, ConfigError)
+
+
+def test_missing_rule_file(tmp_path):
+    with pytest.raises(RuleError, match="cannot read rule file"):
+        load_rules(_with(extra_rules_files=[str(tmp_path / "nope.toml")]))
+
+
+def test_every_shipped_rule_is_named_and_valid():
+    rules = load_rules(CFG)
+    assert len(rules) >= 20
+    names = {r.name for r in rules}
+    for name in ("strip.nav", "strip.breadcrumb", "strip.copyright", "strip.licence", "strip.tail"):
+        assert name in names
+
+
+# ---- no catastrophic backtracking ---------------------------------------------------------------
+
+_ADVERSARIAL = {
+    "char": "会" * 1_000_000,
+    "pipes": "|" * 1_000_000,
+    "fullwidth_pipes": "｜" * 1_000_000,
+    "spaces": " " * 1_000_000,
+    "dashes": "-" * 1_000_000,
+    "mixed": "首页 | " * 200_000,
+    "brackets": "[](" * 300_000,
+    "tags": "<p " * 300_000,
+}
+
+
+def _regexes():
+    for rule in load_rules(CFG):
+        for attr in ("pattern", "continuation", "end", "inner"):
+            rx = getattr(rule, attr)
+            if rx is not None:
+                yield pytest.param(rx, id=f"{rule.name}:{attr}:{rx.pattern[:20]}")
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("regex", list(_regexes()))
+def test_no_rule_backtracks_catastrophically(regex):
+    # Run directly on 1 MB lines, bypassing the max_rule_line_chars guard; a catastrophic
+    # pattern would take minutes here, the timeout is generous on purpose.
+    for line in _ADVERSARIAL.values():
+        regex.search(line)
+        regex.sub("", line[:100_000]) if regex.pattern.startswith(
+            ("<", "(?i)<", "(?is)<")
+        ) else None
+
+
+@pytest.mark.timeout(60)
+def test_strip_on_adversarial_documents():
+    for line in _ADVERSARIAL.values():
+        strip(line, CFG)
+        strip(f"{line}\n{BODY}\n{line[:5000]}\n", CFG)
