@@ -4,7 +4,7 @@ A pipeline is a list of processors, the imagepipe way. ``Map`` processors hold p
 steps; adjacent ones are fused into one pass over a worker pool. A ``Barrier`` (template-line
 counting for strip, dedup) needs the whole corpus: it adds its per-document ``pre`` steps to the
 pass before it, then ``gather`` consumes that pass (parking documents on disk), and hands back
-the documents with steps to run after it. A ``Sink`` runs in the parent (writing output).
+the documents with steps to run after it.
 """
 
 from __future__ import annotations
@@ -35,13 +35,7 @@ class Barrier:
     gather: Callable[[Iterator[Document], RunEnv], tuple[Iterable[Document], tuple[Step, ...]]]
 
 
-@dataclass(frozen=True)
-class Sink:
-    name: str
-    fn: Callable[[Iterator[Document]], Iterator[Document]]
-
-
-Processor = Map | Barrier | Sink
+Processor = Map | Barrier
 
 
 @dataclass
@@ -229,12 +223,9 @@ def run(source: Iterable[Document], procs: list[Processor], env: RunEnv) -> Iter
     for proc in procs:
         if isinstance(proc, Map):
             pending += proc.steps
-        elif isinstance(proc, Barrier):
+        else:
             stream = parallel_map(pending + proc.pre, stream, env.jobs, env.chunk_size)
             stream, pending = proc.gather(iter(stream), env)
-        else:
-            stream = proc.fn(parallel_map(pending, stream, env.jobs, env.chunk_size))
-            pending = ()
     yield from parallel_map(pending, stream, env.jobs, env.chunk_size)
 
 
