@@ -276,7 +276,8 @@ class RedisIndex:
         self.base = basename.encode("utf-8")
         self.r = redis.Redis(host=host, port=port, db=db)
         try:
-            self.r.ping()
+            # One quick attempt: an unreachable server is a usage error, not worth retrying.
+            redis.Redis(host=host, port=port, db=db, retry=None, socket_connect_timeout=5).ping()
         except redis.RedisError as exc:
             raise DedupIndexError(f"cannot reach Redis index {url}: {exc}") from None
         self._lock = self.r.lock(

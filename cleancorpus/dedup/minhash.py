@@ -29,13 +29,13 @@ _IDEOGRAPHIC_START = 0x2E80
 # Odd 64-bit constants for the polynomial token/shingle hashes (golden ratio, Murmur).
 _MUL_TOKEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL_SHINGLE = np.uint64(0xC2B2AE3D27D4EB4F)
-# Rows of the (shingles x num_perm) matrix processed at once: keeps temporaries in cache.
+# Shingles per (num_perm x shingles) block: keeps the temporaries in cache.
 _CHUNK_ROWS = 4096
 _FOLD_RE = re.compile(r"[\W_]+")
 # A pinyin syllable with a tone mark in parentheses right after a Han character: a
 # converter artifact ("會(huì)議"); removed from the matching view only.
 _PINYIN_RE = re.compile(
-    r"(?<=[\u3400-\u9fff])[(（]"
+    r"[(（](?<=[\u3400-\u9fff][(（])"
     r"[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*"
     r"[)）]",
     re.IGNORECASE,
@@ -134,9 +134,12 @@ def fmix64(h: np.ndarray) -> np.ndarray:
 # ---- matching view -------------------------------------------------------------------------
 
 
+_TABLE_SIZE = 0x30000  # code points above: treated as word characters needing no folding
+
+
 @functools.lru_cache(maxsize=1)
-def _t2s() -> tuple[Any, re.Pattern[str]]:
-    """The OpenCC t2s converter and a character class of every character it changes alone.
+def _t2s() -> tuple[Any, np.ndarray]:
+    """The OpenCC t2s converter and a lookup table of every character it changes alone.
 
     Built once per process (~0.1 s) so that text with nothing to convert skips OpenCC.
     """
@@ -144,14 +147,102 @@ def _t2s() -> tuple[Any, re.Pattern[str]]:
 
     converter = opencc.OpenCC("t2s")
     ranges = [(0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2CEB0)]
-    chars = [chr(c) for lo, hi in ranges for c in range(lo, hi)]
-    converted = converter.convert("\n".join(chars)).split("\n")
-    if len(converted) != len(chars):
-        changed = chars  # unexpected: fall back to always converting Han text
+    codes = [c for lo, hi in ranges for c in range(lo, hi)]
+    converted = converter.convert("\n".join(map(chr, codes))).split("\n")
+    table = np.zeros(_TABLE_SIZE, dtype=bool)
+    if len(converted) != len(codes):
+        table[codes] = True  # unexpected shape: convert any Han text rather than miss some
     else:
-        changed = [c for c, s in zip(chars, converted, strict=True) if c != s]
-    pattern = re.compile("[" + "".join(re.escape(c) for c in changed) + "]")
-    return converter, pattern
+        table[[c for c, t in zip(codes, converted, strict=True) if chr(c) != t]] = True
+    return converter, table
+
+
+@functools.lru_cache(maxsize=1)
+def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per code point: is it a word character (letter/digit, not ``_``), and does NFKC or
+    casefolding change it beyond what the vectorised folds below handle (ASCII case,
+    full-width ASCII, U+3000)? Text with such a character takes the slow Python path."""
+    allchars = "".join(map(chr, range(_TABLE_SIZE)))
+    word = (
+        np.frombuffer(
+            _FOLD_RE.sub(lambda m: "\x00" * len(m.group()), allchars).encode(
+                "utf-32-le", "surrogatepass"
+            ),
+            dtype="<u4",
+        )
+        != 0
+    )
+    slow = np.zeros(_TABLE_SIZE, dtype=bool)
+    for c in range(0x80, _TABLE_SIZE):
+        if 0xD800 <= c < 0xE000 or 0xFF01 <= c <= 0xFF5E or c == 0x3000:
+            continue
+        ch = chr(c)
+        if (
+            unicodedata.combining(ch)
+            or unicodedata.normalize("NFKC", ch) != ch
+            or ch.casefold() != ch
+        ):
+            slow[c] = True
+    return word, slow
+
+
+def _fold_batch(texts: Sequence[str], p: Params) -> np.ndarray:
+    """Code points of the matching views of ``texts``, each followed by a 0; every character
+    that is not a letter or digit becomes a space (32).
+
+    Vectorised: one encode of the whole batch; OpenCC and NFKC/casefold run only on the
+    documents that have a character needing them.
+    """
+    work = list(texts)
+    if p.strip_pinyin:
+        for i, t in enumerate(work):
+            if "(" in t or "（" in t:
+                work[i] = _PINYIN_RE.sub("", t)
+    cp = _encode(work)
+    word, slow = _fold_tables()
+    is_end = cp == 0
+    doc_of = np.cumsum(is_end) - is_end
+    inside = cp < _TABLE_SIZE
+    low = np.where(inside, cp, 0)
+    redo = np.zeros(len(work), dtype=bool)
+    if p.to_simplified:
+        converter, t2s = _t2s()
+        need = np.zeros(len(work), dtype=bool)
+        need[doc_of[t2s[low]]] = True
+        for i in np.flatnonzero(need):
+            work[i] = converter.convert(work[i])
+        redo |= need
+    need_slow = np.zeros(len(work), dtype=bool)
+    need_slow[doc_of[slow[low]]] = True
+    if redo.any() or need_slow.any():
+        # Conversion can introduce characters that need the slow path, so check again.
+        if redo.any():
+            cp = _encode(work)
+            is_end = cp == 0
+            doc_of = np.cumsum(is_end) - is_end
+            low = np.where(cp < _TABLE_SIZE, cp, 0)
+            need_slow[doc_of[slow[low]]] = True
+        for i in np.flatnonzero(need_slow):
+            work[i] = unicodedata.normalize("NFKC", work[i]).casefold()
+        if need_slow.any():
+            cp = _encode(work)
+            is_end = cp == 0
+    cp = cp.copy()
+    upper = (cp >= 0x41) & (cp <= 0x5A)
+    cp[upper] += 32
+    wide = (cp >= 0xFF01) & (cp <= 0xFF5E)
+    cp[wide] -= 0xFEE0
+    cp[(cp >= 0x41) & (cp <= 0x5A)] += 32  # full-width capitals became ASCII capitals
+    inside = cp < _TABLE_SIZE
+    isword = np.where(inside, word[np.where(inside, cp, 0)], cp < 0xE0000)
+    cp[~isword & ~is_end] = 32
+    return cp
+
+
+def _encode(texts: Sequence[str]) -> np.ndarray:
+    # NUL inside a document would read as a document boundary: it is not a word character.
+    joined = "\x00".join(t.replace("\x00", " ") for t in texts) + "\x00"
+    return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 def matching_view(text: str, cfg: Frozen) -> str:
@@ -161,47 +252,34 @@ def matching_view(text: str, cfg: Frozen) -> str:
     >>> matching_view("會(huì)議：  ＡＢＣ，Hello!", load_config()["dedup"])
     '会议 abc hello'
     """
-    p = params(cfg)
-    return _fold(text, p.to_simplified, p.strip_pinyin)
-
-
-def _fold(text: str, to_simplified: bool, strip_pinyin: bool) -> str:
-    if strip_pinyin and ("(" in text or "（" in text):
-        text = _PINYIN_RE.sub("", text)
-    if to_simplified:
-        converter, needs = _t2s()
-        if needs.search(text):
-            text = converter.convert(text)
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _FOLD_RE.sub(" ", text).strip()
-
-
-def exact_hash(view: str, text: str) -> int:
-    """64-bit hash of the matching view; an empty view hashes the raw text instead, so that
-    documents of punctuation alone do not all count as one."""
-    if view:
-        return xxhash.xxh3_64_intdigest(view.encode("utf-8", "surrogatepass"))
-    return xxhash.xxh3_64_intdigest(b"\x00raw\x00" + text.encode("utf-8", "surrogatepass"))
+    cp = _fold_batch([text], params(cfg))
+    return " ".join(cp[:-1].astype("<u4").tobytes().decode("utf-32-le", "surrogatepass").split())
 
 
 # ---- shingles ------------------------------------------------------------------------------
 
 
 def shingle_hashes(views: Sequence[str], p: Params) -> tuple[np.ndarray, np.ndarray]:
-    """32-bit hashes of every shingle of every view, and each document's shingle count.
+    """32-bit hashes of every shingle of every view, and each document's shingle count."""
+    hv, counts, _, _, _ = _shingles(_encode(views), len(views), p)
+    return hv, counts
+
+
+def _shingles(
+    cp: np.ndarray, ndocs: int, p: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shingle hashes from folded code points (documents ended by 0, separators 32).
 
     Tokens: each ideographic character, each run of letters/digits (a word). A document whose
     tokens are mostly ideographic gets ``shingle_size``-token shingles, else
     ``word_shingle_size``; a document with fewer tokens than that is one shingle of all of them.
-    All of it runs as whole-array numpy operations over the concatenated views.
+    All of it runs as whole-array numpy operations over the concatenated documents. Returns
+    shingle hashes, shingle counts, token hashes, each document's first token and token count.
     """
-    ndocs = len(views)
     counts = np.zeros(ndocs, dtype=np.int64)
+    no_tokens = np.zeros(0, dtype=_U64)
     if ndocs == 0:
-        return np.zeros(0, dtype=_U32), counts
-    # \x00 separates documents; folded views contain only word characters and spaces.
-    joined = "\x00".join(views) + "\x00"
-    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        return np.zeros(0, dtype=_U32), counts, no_tokens, counts, counts
     is_end = cp == 0
     doc_of_char = np.cumsum(is_end) - is_end
     sep = is_end | (cp == 32)
@@ -213,7 +291,7 @@ def shingle_hashes(views: Sequence[str], p: Params) -> tuple[np.ndarray, np.ndar
     keep = ~sep
     kcp = cp[keep]
     if kcp.size == 0:
-        return np.zeros(0, dtype=_U32), counts
+        return np.zeros(0, dtype=_U32), counts, no_tokens, counts, counts
     kstart = start[keep]
     kpos = np.arange(kcp.size)
     tok_start_idx = np.flatnonzero(kstart)
@@ -244,28 +322,33 @@ def shingle_hashes(views: Sequence[str], p: Params) -> tuple[np.ndarray, np.ndar
         h += np.where(j < t_win, part, _U64(0))
     # Mix in the window length so a 2-token document differs from a 2-token prefix.
     h = fmix64(h ^ t_win.astype(_U64))
-    return (h[valid] >> _U64(32)).astype(_U32), counts
+    return (h[valid] >> _U64(32)).astype(_U32), counts, tok, first_tok, ntok
 
 
 def minhash_many(hv: np.ndarray, counts: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     """(documents x num_perm) uint32 MinHash values; ``hv`` holds the documents' shingle hashes
-    back to back (``counts`` each). A document with no shingles gets datasketch's empty value."""
+    back to back (``counts`` each). A document with no shingles gets datasketch's empty value.
+
+    The (num_perm x shingles) layout makes the per-document minimum a reduction along
+    contiguous rows, several times faster than reducing across rows.
+    """
     a, b = permutations(num_perm, seed)
-    out = np.full((len(counts), num_perm), _MAX32, dtype=_U32)
+    out = np.full((num_perm, len(counts)), _MAX32, dtype=_U32)
     if hv.size == 0:
-        return out
+        return np.ascontiguousarray(out.T)
     mixed = fmix32(hv)
     doc_of = np.repeat(np.arange(len(counts)), counts)
+    col_a, col_b = a[:, None], b[:, None]
     for s in range(0, hv.size, _CHUNK_ROWS):
         e = min(s + _CHUNK_ROWS, hv.size)
-        m = mixed[s:e, None] * a
-        m += b
+        m = col_a * mixed[None, s:e]
+        m += col_b
         docs = doc_of[s:e]
         seg = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
-        red = np.minimum.reduceat(m, seg, axis=0)
+        red = np.minimum.reduceat(m, seg, axis=1)
         d = docs[seg]
-        out[d] = np.minimum(out[d], red)
-    return out
+        out[:, d] = np.minimum(out[:, d], red)
+    return np.ascontiguousarray(out.T)
 
 
 def band_hashes(values: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -289,15 +372,26 @@ def pack_sketch(values: np.ndarray) -> np.ndarray:
 def signatures(texts: Sequence[str], cfg: Frozen) -> list[Signature]:
     """Signatures of many documents at once (the fast path: one matrix per batch)."""
     p = params(cfg)
-    views = [_fold(t, p.to_simplified, p.strip_pinyin) for t in texts]
-    hv, counts = shingle_hashes(views, p)
+    cp = _fold_batch(texts, p)
+    hv, counts, tok, first, ntok = _shingles(cp, len(texts), p)
     values = minhash_many(hv, counts, p.num_perm, p.seed)
     bands = band_hashes(values, p.bands, p.rows)
     sketch = pack_sketch(values)
-    return [
-        Signature(values[i], bands[i], sketch[i], exact_hash(v, t), int(counts[i]), len(v))
-        for i, (v, t) in enumerate(zip(views, texts, strict=True))
-    ]
+    is_end = cp == 0
+    doc_of = (np.cumsum(is_end) - is_end)[(cp != 32) & ~is_end]
+    lengths = np.bincount(doc_of, minlength=len(texts))
+    out = []
+    for i, t in enumerate(texts):
+        n = int(ntok[i])
+        if n:
+            # The token sequence is the matching view: equal sequences, equal hashes.
+            ex = xxhash.xxh3_64_intdigest(tok[first[i] : first[i] + n].tobytes())
+        else:
+            # No letter or digit at all: hash the raw text, so that documents of
+            # punctuation alone do not all count as one.
+            ex = xxhash.xxh3_64_intdigest(b"\x00raw\x00" + t.encode("utf-8", "surrogatepass"))
+        out.append(Signature(values[i], bands[i], sketch[i], ex, int(counts[i]), int(lengths[i])))
+    return out
 
 
 def signature(text: str, cfg: Frozen) -> Signature:
