@@ -388,17 +388,24 @@ def explain(file: str, **values: Any) -> None:
                 break
 
 
-def _show_diff(out: Console, before: str, after: str, limit: int = 40) -> None:
+def _show_diff(out: Console, before: str, after: str, limit: int = 12, width: int = 120) -> None:
+    """Changed lines, each before/after pair together (blank lines left out so pairs align)."""
+    a = [line for line in before.splitlines() if line.strip()]
+    b = [line for line in after.splitlines() if line.strip()]
     shown = 0
-    for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0):
-        if line.startswith(("---", "+++", "@@")):
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
             continue
-        colour = "red" if line.startswith("-") else "green"
-        out.print(f"  [{colour}]{escape(line[:200])}[/]")
-        shown += 1
-        if shown >= limit:
-            out.print("  ...")
-            return
+        olds, news = a[i1:i2], b[j1:j2]
+        for k in range(max(len(olds), len(news))):
+            if shown >= limit:
+                out.print("  [dim]...[/]")
+                return
+            if k < len(olds):
+                out.print(f"  [red]- {escape(olds[k][:width])}[/]")
+            if k < len(news):
+                out.print(f"  [green]+ {escape(news[k][:width])}[/]")
+            shown += 1
 
 
 def _show_strip(out: Console, lines: list[tuple[str, str | None, str]]) -> None:
