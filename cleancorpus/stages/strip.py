@@ -347,10 +347,16 @@ def _classify(
     body = [
         i
         for i, s in enumerate(stripped)
-        if (_is_body(s, rules) and not any(r.zone == "anywhere" for r in matches[i]))
-        or (not matches[i] and _is_sentence(s, rules))
+        if _is_body(s, rules) and not any(r.zone == "anywhere" for r in matches[i])
     ]
     start, end = (body[0], body[-1]) if body else (None, None)
+    if end is not None:
+        # A short closing sentence ("特此通知。") extends the body; it never starts it, as a
+        # headline ending in ？ or a one-line lead could.
+        for i in range(len(stripped) - 1, end, -1):
+            if not matches[i] and _is_sentence(stripped[i], rules):
+                end = i
+                break
 
     def zone(i: int) -> str:
         if start is None or end is None:
