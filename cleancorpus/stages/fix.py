@@ -1,0 +1,543 @@
+"""The ``fix`` stage: mojibake and Unicode repair that never changes correct Chinese.
+
+Steps, in order (each counted under its own name in the returned Counter):
+
+1. newlines (CRLF, CR, U+2028/2029, VT, FF to LF), zero-width and control characters;
+2. HTML entities (``&nbsp;``, ``&#12288;``, ``&amp;``...);
+3. GBK/GB18030 or Big5 bytes shown as Latin-1/cp1252 (``»áÒé`` -> ``会议``), per run;
+4. ftfy, configured so full-width punctuation and curly quotes stay (UTF-8 as Latin-1/cp1252,
+   ``ä¼šè®®`` -> ``会议``, and its other fixers), only on lines that look damaged;
+5. UTF-8 bytes shown as GBK/GB18030 or Big5 (``浼氳\\ue185鏄庣‘`` -> ``会议明确``), per run;
+6. NFC; unrepairable damage (``锟斤拷`` runs, U+FFFD) counted, and removed or kept;
+7. full-width ASCII letters and digits to ASCII; Unicode spaces per the space policy;
+8. pinyin readings left by Traditional-conversion sites (``會(huì)議`` -> ``會議``);
+9. line hygiene: trailing (and, per config, leading) whitespace, runs of blank lines.
+
+A repair of steps 3 and 5 is accepted only when the repaired run is measurably more
+plausible Chinese than the damaged one (``_cjk.Scorer``), never otherwise. Slow steps sit
+behind a cheap detector (a compiled regex), so clean documents pay a few scans.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
+
+import ftfy
+import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that ftfy uses
+
+from cleancorpus.config import Frozen
+from cleancorpus.stages import _cjk
+
+# cp1252's printable characters above U+00FF and the byte each stands for. Mojibake
+# made with cp1252 has them where Latin-1 has C1 controls; undefined cp1252 bytes show up as
+# the C1 control itself (what browsers and ftfy's sloppy-windows-1252 do).
+_CP1252 = {}
+for _b in range(0x80, 0xA0):
+    try:
+        _CP1252[bytes([_b]).decode("cp1252")] = _b
+    except UnicodeDecodeError:
+        pass
+_CP1252_CHARS = "".join(_CP1252)
+_TO_LATIN1 = str.maketrans({ch: chr(b) for ch, b in _CP1252.items()})
+
+_HIGH = "\x80-\xff" + _CP1252_CHARS
+_LATIN_RUN = re.compile(f"[\t\x20-\x7e{_HIGH}]+")
+_HIGH_CHAR = re.compile(f"[{_HIGH}]")
+_LATIN_GATE = re.compile(f"[{_HIGH}][\t\x20-\x7e{_HIGH}]*[{_HIGH}]")
+
+# UTF-8 mojibake in Latin-1/cp1252 always has a lead byte (U+00C2-U+00F4) followed by a
+# continuation byte; ftfy's other fixers need escapes, ligatures or C1 controls.
+_FTFY_GATE = re.compile(f"[\u00c2-\u00f4][\x80-\xbf{_CP1252_CHARS}]|[\x1b\x80-\x9f\ufb00-\ufb06]")
+
+_UTF8_ELEMENT = (
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}|[\t\x20-\x7e]"
+)
+# A lost byte: a lead byte whose continuation is missing, or a sentinel for U+FFFD.
+_UTF8_LOST = rb"(?:[\xc2-\xf4][\x80-\xbf]{0,2})?\xff+[\x80-\xbf]{0,2}|[\xc2-\xf4][\x80-\xbf]{0,2}"
+# A span may also start or end with a character lost to a U+FFFD (the sentinel).
+_UTF8_EDGE_LOST = rb"(?:[\xc2-\xf4][\x80-\xbf]{0,2})?\xff+[\x80-\xbf]{0,2}"
+_UTF8_SPAN = re.compile(
+    rb"(?:" + _UTF8_EDGE_LOST + rb")?(?:" + _UTF8_ELEMENT + rb")+"
+    rb"(?:(?:" + _UTF8_LOST + rb")(?:" + _UTF8_ELEMENT + rb")+)*(?:" + _UTF8_EDGE_LOST + rb")?"
+)
+# Two whole 3-byte UTF-8 characters (CJK, CJK punctuation, full-width forms): what a run must
+# have before it is worth decoding.
+_UTF8_TWO_CJK = re.compile(rb"[\xe3-\xe9\xef][\x80-\xbf]{2}(?s:.)*?[\xe3-\xe9\xef][\x80-\xbf]{2}")
+_SENTINEL_LOST = b"\xff"  # stands for U+FFFD in the re-encoded bytes
+_UNENCODABLE = b"\xfe"  # never valid UTF-8: ends a span
+
+# U+0085 (NEL) is left out: in scraped text it is byte 0x85 of mojibake, not a line break.
+_NEWLINES = re.compile("\r\n?|[\u2028\u2029\x0b\x0c]")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_CONTROLS = "".join(chr(c) for c in [*range(0x09), *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)])
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_FULLWIDTH_ALNUM = str.maketrans(
+    {chr(0xFF10 + i): chr(0x30 + i) for i in range(10)}
+    | {chr(0xFF21 + i): chr(0x41 + i) for i in range(26)}
+    | {chr(0xFF41 + i): chr(0x61 + i) for i in range(26)}
+)
+_FULLWIDTH_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_UNREPAIRABLE = re.compile("(?:锟斤拷)+锟?|\ufffd+")
+
+_HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_PINYIN = re.compile(
+    f"(?<=[{_HANZI}\ufffd])[(（]([a-z\u00e0-\u00fc\u0101-\u01dc\u0300-\u0308]{{1,8}})([1-5]?)[)）]"
+)
+_TONE_MARKS = frozenset("\u0300\u0301\u0304\u030c")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    cfg: Frozen
+    scorer: _cjk.Scorer
+    syllables: frozenset[str]
+    ftfy_config: ftfy.TextFixerConfig
+    utf8_gates: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]
+    latin_kinds: tuple[tuple[str, str], ...]
+    controls: dict[int, None]
+    spaces: dict[int, str]
+    leading: re.Pattern[str]
+    trailing: re.Pattern[str]
+    blank_lines: re.Pattern[str]
+
+
+def _mojibake_gate(codecs: tuple[str, ...]) -> re.Pattern[str]:
+    """Characters a UTF-8 lead byte of CJK text and a continuation byte make in a 2-byte codec.
+
+    Correct text has almost none of them (0-3 in each seed); UTF-8 shown as GBK or Big5 has
+    one in every three to five characters.
+    """
+    chars = set()
+    for lead in [*range(0xE3, 0xEA), 0xEF]:
+        for trail in range(0x80, 0xC0):
+            for codec in codecs:
+                try:
+                    chars.add(bytes([lead, trail]).decode(codec))
+                except UnicodeDecodeError:
+                    pass
+    chars -= set("\ufffd")
+    return re.compile("[" + re.escape("".join(sorted(chars))) + "]")
+
+
+@lru_cache(maxsize=8)
+def _compile(cfg: Frozen) -> _Compiled:
+    kinds = set(cfg["mojibake_kinds"])
+    unknown = kinds - {"utf8_as_gbk", "utf8_as_big5", "gbk_as_latin1", "big5_as_latin1"}
+    if unknown:
+        raise ValueError(f"fix.mojibake_kinds: unknown kinds {sorted(unknown)}")
+    gbk, big5 = tuple(cfg["gbk_codecs"]), tuple(cfg["big5_codecs"])
+    utf8_gates = []
+    if "utf8_as_gbk" in kinds:
+        utf8_gates.append(("utf8_as_gbk", gbk, _mojibake_gate(gbk)))
+    if "utf8_as_big5" in kinds:
+        utf8_gates.append(("utf8_as_big5", big5, _mojibake_gate(big5)))
+    latin_kinds = []
+    if "gbk_as_latin1" in kinds:
+        latin_kinds += [("gbk_as_latin1", c) for c in gbk]
+    if "big5_as_latin1" in kinds:
+        latin_kinds += [("big5_as_latin1", c) for c in big5]
+    space_policy = cfg["space_policy"]
+    if space_policy not in ("ascii", "keep"):
+        raise ValueError("fix.space_policy must be 'ascii' or 'keep'")
+    if cfg["unrepairable"] not in ("keep", "remove"):
+        raise ValueError("fix.unrepairable must be 'keep' or 'remove'")
+    ws = " \t" + _SPACES
+    return _Compiled(
+        cfg=cfg,
+        scorer=_cjk.Scorer(_cjk.common_hanzi(cfg["common_table"]), cfg["score"]),
+        syllables=_cjk.pinyin_syllables(cfg["pinyin_table"]),
+        ftfy_config=ftfy.TextFixerConfig(**dict(cfg["ftfy"]), explain=True),
+        utf8_gates=tuple(utf8_gates),
+        latin_kinds=tuple(latin_kinds),
+        controls=dict.fromkeys(map(ord, _CONTROLS)),
+        spaces={ord(c): " " for c in _SPACES} if space_policy == "ascii" else {},
+        leading=re.compile(f"^[{ws}]+", re.M),
+        trailing=re.compile(f"[{ws}]+$", re.M),
+        blank_lines=re.compile("\n{" + str(int(cfg["max_blank_lines"]) + 2) + ",}"),
+    )
+
+
+def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
+    """Repair mojibake and clean Unicode, leaving correct Chinese as it is.
+
+    >>> fix("»áÒéÃ÷È·，“十四五”&nbsp;会(huì)议\\r\\n", load_config()["fix"])[0]
+    '会议明确，“十四五” 会议\\n'
+    """
+    changes: Counter[str] = Counter()
+    if not text:
+        return text, changes
+    c = _compile(cfg)
+    text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
+    if cfg["html_entities"] and "&" in text:
+        text = _unescape(text, changes)
+    if c.latin_kinds and _LATIN_GATE.search(text):
+        text = _repair_latin_runs(text, c, changes)
+    if cfg["ftfy_enabled"] and _FTFY_GATE.search(text):
+        text = _ftfy(text, c, changes)
+    for kind, codecs, gate in c.utf8_gates:
+        if gate.search(text):
+            text = _repair_utf8_runs(text, kind, codecs, gate, c, changes)
+    # After the repairs: the soft hyphen U+00AD is also byte 0xAD of GBK/Big5 shown as Latin-1.
+    if cfg["remove_zero_width"]:
+        text = _delete(text, _ZERO_WIDTH, changes, "fix.zero_width")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+        changes["fix.nfc"] += 1
+    if cfg["remove_controls"]:
+        before = len(text)
+        text = text.translate(c.controls)
+        if len(text) != before:
+            changes["fix.control"] += before - len(text)
+    text = _unrepairable(text, cfg["unrepairable"] == "remove", changes)
+    if cfg["fullwidth_alnum"] and _FULLWIDTH_RE.search(text):
+        n = len(_FULLWIDTH_RE.findall(text))
+        text = text.translate(_FULLWIDTH_ALNUM)
+        changes["fix.fullwidth"] += n
+    if c.spaces:
+        new = text.translate(c.spaces)
+        if new != text:
+            changes["fix.space"] += sum(a != b for a, b in zip(text, new, strict=True))
+            text = new
+    if cfg["pinyin_artifacts"] and ("(" in text or "（" in text):
+        text = _remove_pinyin(text, c, changes)
+    return _lines(text, c, changes), changes
+
+
+def _sub_count(
+    pattern: re.Pattern[str], repl: str, text: str, changes: Counter[str], name: str
+) -> str:
+    text, n = pattern.subn(repl, text)
+    if n:
+        changes[name] += n
+    return text
+
+
+def _delete(text: str, chars: str, changes: Counter[str], name: str) -> str:
+    before = len(text)
+    text = text.translate(dict.fromkeys(map(ord, chars)))
+    if len(text) != before:
+        changes[name] += before - len(text)
+    return text
+
+
+def _unescape(text: str, changes: Counter[str]) -> str:
+    # Scraped text is often escaped twice (``&amp;nbsp;``); a few rounds reach a fixed point.
+    for _ in range(8):
+        n = 0
+
+        def one(m: re.Match[str]) -> str:
+            nonlocal n
+            out = html.unescape(m.group())
+            if out != m.group():
+                n += 1
+            return out
+
+        text = _ENTITY.sub(one, text)
+        if not n:
+            break
+        changes["fix.html_entity"] += n
+    return text
+
+
+# --- GBK/Big5 bytes shown as Latin-1/cp1252 ------------------------------------------------
+
+
+def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
+    out: list[str] = []
+    last = 0
+    for m in _LATIN_RUN.finditer(text):
+        run = m.group()
+        if len(_HIGH_CHAR.findall(run)) < 2:
+            continue
+        fixed, kind = _fix_latin_run(run, c)
+        if fixed is None and kind == "undecodable":
+            # A legitimate Latin word beside the damage spoils the whole run's decoding.
+            pieces = re.split(r"([ \t]+)", run)
+            if len(pieces) == 1:
+                continue
+            repaired = []
+            for piece in pieces:
+                pf, pk = (None, "")
+                if len(_HIGH_CHAR.findall(piece)) >= 2:
+                    pf, pk = _fix_latin_run(piece, c)
+                if pf is not None:
+                    changes["fix." + pk] += 1
+                repaired.append(piece if pf is None else pf)
+            fixed = "".join(repaired)
+            if fixed == run:
+                continue
+        elif fixed is None:
+            continue
+        else:
+            changes["fix." + kind] += 1
+        out.append(text[last : m.start()])
+        out.append(fixed)
+        last = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _fix_latin_run(run: str, c: _Compiled) -> tuple[str | None, str]:
+    raw = run.translate(_TO_LATIN1).encode("latin-1")
+    scorer = c.scorer
+    best: tuple[float, str, str] | None = None
+    for kind, codec in (("utf8_as_latin1", "utf-8"), *c.latin_kinds):
+        try:
+            cand = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        score, _ = scorer.score(cand)
+        if best is None or score > best[0]:
+            best = (score, kind, cand)
+    if best is None:
+        return None, "undecodable"
+    score, kind, cand = best
+    if kind == "utf8_as_latin1" or not _acceptable(run, cand, score, c):
+        return None, "rejected"
+    # ftfy stays in charge of UTF-8 shown as Latin-1/cp1252, including its lossy forms.
+    if c.cfg["ftfy_enabled"]:
+        ftfy_out = ftfy.fix_encoding(run)
+        if ftfy_out != run and scorer.score(ftfy_out)[0] >= score:
+            return None, "rejected"
+    return cand, kind
+
+
+def _acceptable(
+    orig: str, cand: str, cand_score: float, c: _Compiled, margin_key: str = "score_margin"
+) -> bool:
+    cfg = c.cfg
+    # U+FFFD in a repaired run stands for a character (nearly always a hanzi) lost to the damage.
+    if sum(1 for ch in cand if ch == "\ufffd" or _cjk.is_hanzi(ch)) < cfg["min_repair_hanzi"]:
+        return False
+    # A repair may lose what the damage already lost, and little more.
+    lost = cand.count("\ufffd") - orig.count("\ufffd")
+    if lost > 0 and lost * cfg["max_lost_ratio"] > len(cand):
+        return False
+    orig_score, _ = c.scorer.score(orig, latin_words=False)
+    return cand_score >= cfg["min_score"] and cand_score - orig_score >= cfg[margin_key]
+
+
+# --- ftfy ---------------------------------------------------------------------------------
+
+
+def _ftfy(text: str, c: _Compiled, changes: Counter[str]) -> str:
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not _FTFY_GATE.search(line):
+            continue
+        fixed, steps = ftfy.fix_and_explain(line, c.ftfy_config)
+        if fixed == line:
+            continue
+        lines[i] = fixed
+        names = {name for _, name in steps or ()}
+        if "utf-8" in names or "utf-8-variants" in names:
+            changes["fix.utf8_as_latin1"] += 1
+        else:
+            changes["fix.ftfy"] += 1
+    return "\n".join(lines)
+
+
+# --- UTF-8 bytes shown as GBK/Big5 ---------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _char_encoder(codecs: tuple[str, ...]) -> dict[str, bytes]:
+    return {"\ufffd": _SENTINEL_LOST}
+
+
+def _encode_char(ch: str, codecs: tuple[str, ...], cache: dict[str, bytes]) -> bytes:
+    b = cache.get(ch)
+    if b is None:
+        b = _UNENCODABLE
+        for codec in codecs:
+            try:
+                b = ch.encode(codec)
+                break
+            except UnicodeEncodeError:
+                continue
+        if len(cache) < 200_000:
+            cache[ch] = b
+    return b
+
+
+def _repair_utf8_runs(
+    text: str,
+    kind: str,
+    codecs: tuple[str, ...],
+    gate: re.Pattern[str],
+    c: _Compiled,
+    changes: Counter[str],
+) -> str:
+    cache = _char_encoder(codecs)
+    lone_80 = codecs[0] in ("gb18030", "gbk")
+    lines = text.split("\n")
+    changed = False
+    for i, line in enumerate(lines):
+        if not gate.search(line):
+            continue
+        pieces = [_encode_char(ch, codecs, cache) for ch in line]
+        if lone_80 and "\ufffd" in line:
+            _guess_lost_80(line, pieces)
+        raw = b"".join(pieces)
+        if not _UTF8_TWO_CJK.search(raw):
+            continue
+        starts = [0, *accumulate(map(len, pieces))]
+        index = {off: k for k, off in enumerate(starts)}
+        out: list[str] = []
+        last = 0
+        for m in _UTF8_SPAN.finditer(raw):
+            if not _UTF8_TWO_CJK.search(m.group()):
+                continue
+            s, e = m.span()
+            while s not in index:
+                s += 1
+            while e not in index:
+                e -= 1
+            a, b = index[s], index[e]
+            if b - a < 2:
+                continue
+            cand, lost = _decode_lossy(raw[s:e])
+            orig = line[a:b]
+            score, _ = c.scorer.score(cand)
+            if not _acceptable(orig, cand, score, c, "utf8_score_margin"):
+                continue
+            out.append(line[last:a])
+            out.append(cand)
+            last = b
+            changes["fix." + kind] += 1
+            if lost:
+                changes["fix.lost_bytes"] += lost
+        if out:
+            out.append(line[last:])
+            lines[i] = "".join(out)
+            changed = True
+    return "\n".join(lines) if changed else text
+
+
+def _guess_lost_80(line: str, pieces: list[bytes]) -> None:
+    """Put byte 0x80 back where a GB18030 decoder replaced it.
+
+    0x80 (a common UTF-8 continuation byte) is the one byte GB18030 cannot start a character
+    with, so a decoder replaces it alone with U+FFFD and goes on with the next byte. A U+FFFD
+    for a lead byte with a bad trail byte is followed by that trail byte, which is ASCII; one
+    followed by a non-ASCII character is taken for a lost 0x80 (one at the end of a line is
+    more often a truncated last character). Spans that do not decode with the guess still
+    treat it as lost.
+    """
+    n = len(line)
+    for i, ch in enumerate(line):
+        if ch == "\ufffd" and i + 1 < n and line[i + 1] > "\x7f":
+            pieces[i] = b"\x80"
+
+
+_VALID_OR_LOST = re.compile(rb"(" + _UTF8_ELEMENT + rb")|(" + _UTF8_LOST + rb")")
+
+
+def _decode_lossy(raw: bytes) -> tuple[str, int]:
+    """Decode a span: each lost character (truncated sequence, U+FFFD sentinel) becomes U+FFFD."""
+    try:
+        return raw.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        pass
+    lost = 0
+    out = []
+    for m in _VALID_OR_LOST.finditer(raw):
+        if m.group(1) is not None:
+            out.append(m.group(1))
+        else:
+            out.append("\ufffd".encode())
+            lost += 1
+    return b"".join(out).decode("utf-8", errors="replace"), lost
+
+
+# --- unrepairable, pinyin, lines -----------------------------------------------------------
+
+
+def _unrepairable(text: str, remove: bool, changes: Counter[str]) -> str:
+    if "\ufffd" not in text and "锟斤" not in text:
+        return text
+    n = len(_UNREPAIRABLE.findall(text))
+    if not n:
+        return text
+    changes["fix.unrepairable"] += n
+    return _UNREPAIRABLE.sub("", text) if remove else text
+
+
+def _syllable(body: str, syllables: frozenset[str]) -> tuple[bool, bool]:
+    """(is a Mandarin syllable, carries a tone mark) for the text inside the parentheses."""
+    letters: list[str] = []
+    tones = 0
+    for ch in unicodedata.normalize("NFD", body):
+        if ch in _TONE_MARKS:
+            tones += 1
+        elif ch == "\u0308" and letters and letters[-1] in "uv":
+            letters[-1] = "ü"
+        elif ch == "\u0302" and letters and letters[-1] == "e":
+            letters[-1] = "ê"
+        elif "a" <= ch <= "z":
+            letters.append(ch)
+        else:
+            return False, False
+    if tones > 1 or not letters:
+        return False, False
+    word = "".join(letters).replace("v", "ü")
+    if word in syllables:
+        return True, tones == 1
+    # nue/lue is the common keyboard spelling of nüe/lüe
+    if word[:1] in "nl" and word[1:2] == "u" and word[:1] + "ü" + word[2:] in syllables:
+        return True, tones == 1
+    return False, False
+
+
+def _remove_pinyin(text: str, c: _Compiled, changes: Counter[str]) -> str:
+    found = []
+    for m in _PINYIN.finditer(text):
+        ok, toned = _syllable(m.group(1), c.syllables)
+        if ok:
+            found.append((m.start(), m.end(), toned or bool(m.group(2))))
+    if not found:
+        return text
+    # A bare "(an)" or "(e)" after a character can be a label; toneless readings are taken
+    # for artifacts only when the document has enough of them.
+    keep_toneless = len(found) < c.cfg["pinyin_toneless_min"]
+    out = []
+    last = 0
+    n = 0
+    for start, end, toned in found:
+        if not toned and keep_toneless:
+            continue
+        out.append(text[last:start])
+        last = end
+        n += 1
+    if not n:
+        return text
+    out.append(text[last:])
+    changes["fix.pinyin"] += n
+    return "".join(out)
+
+
+def _lines(text: str, c: _Compiled, changes: Counter[str]) -> str:
+    cfg = c.cfg
+    if cfg["strip_trailing_space"]:
+        text = _sub_count(c.trailing, "", text, changes, "fix.trailing_space")
+    if cfg["strip_leading_space"]:
+        text = _sub_count(c.leading, "", text, changes, "fix.leading_space")
+    text = _sub_count(
+        c.blank_lines, "\n" * (int(cfg["max_blank_lines"]) + 1), text, changes, "fix.blank_lines"
+    )
+    ends_with_newline = text.endswith("\n")
+    stripped = text.strip("\n")
+    if stripped != text.rstrip("\n") or text.rstrip("\n") + "\n" * ends_with_newline != text:
+        changes["fix.blank_lines"] += 1
+    return stripped + ("\n" if ends_with_newline and stripped else "")
