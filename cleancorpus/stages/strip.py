@@ -100,6 +100,8 @@ class Rules:
     front_matter: tuple[Rule, ...]
     html: tuple[Rule, ...]
     lines: tuple[Rule, ...]  # line and block rules, in file order
+    # (rule, longest line it applies to, bound search): the hot loop, without attribute lookups
+    line_checks: tuple[tuple[Rule, int, Any], ...]
     body_sentence: re.Pattern[str]
     body_min_chars: int
     body_end: re.Pattern[str]
@@ -210,6 +212,7 @@ def load_rules(cfg: Mapping[str, Any]) -> list[Rule]:
 @lru_cache(maxsize=16)
 def _compiled(cfg: Frozen) -> Rules:
     rules = load_rules(cfg)
+    max_line = int(cfg["max_rule_line_chars"])
     zone = cfg.get("template_zone", "edges")
     if zone not in ("edges", "anywhere"):
         raise RuleError(
@@ -219,6 +222,11 @@ def _compiled(cfg: Frozen) -> Rules:
         front_matter=tuple(r for r in rules if r.kind == "front_matter"),
         html=tuple(r for r in rules if r.kind == "html"),
         lines=tuple(r for r in rules if r.kind in ("line", "block")),
+        line_checks=tuple(
+            (r, min(r.max_chars or max_line, max_line), r.pattern.search)
+            for r in rules
+            if r.kind in ("line", "block")
+        ),
         body_sentence=_compile_regex(
             cfg["body_sentence_pattern"], "body_sentence_pattern", "config", "[strip]"
         ),
@@ -316,7 +324,8 @@ def _prepare(text: str, rules: Rules) -> tuple[list[list[Entry]], list[str], boo
 def _matching(rules: Rules, s: str) -> list[Rule]:
     if not s or len(s) > rules.max_line:
         return []
-    return [r for r in rules.lines if r.matches(s)]
+    n = len(s)
+    return [r for r, limit, search in rules.line_checks if n <= limit and search(s)]
 
 
 def _is_body(s: str, rules: Rules) -> bool:
@@ -442,28 +451,31 @@ def _analyse(text: str, cfg: Frozen, template: Mapping[int, int]) -> tuple[list[
 def explain(
     text: str, cfg: Frozen, template: Mapping[int, int] = {}
 ) -> list[tuple[str, str | None, str]]:
-    """Every line with the rule that removed it (``None``: kept) and why.
+    r"""Every line with the rule that removed it (``None``: kept) and why.
 
     Lines rewritten by an html rule appear once as they were (rule ``strip.html``, reason
     naming the kept text), then as the lines they became. ``strip``'s output is exactly the
     lines whose rule is ``None``, joined by newlines.
 
-    >>> explain("当前位置：首页 > 新闻\\n会议强调，要把各项工作落到实处，确保取得实效，推动高质量发展。", cfg)
-    [('当前位置：首页 > 新闻', 'strip.breadcrumb', '...'), ('会议强调，…', None, '')]
+    Before: ``"当前位置：首页 > 新闻\n会议强调，要把各项工作落到实处，确保取得实效。"``
+    After::
+
+        [("当前位置：首页 > 新闻", "strip.breadcrumb", "breadcrumb (当前位置)"),
+         ("会议强调，要把各项工作落到实处，确保取得实效。", None, "")]
     """
     return _analyse(text, cfg, template)[0]
 
 
 def strip(text: str, cfg: Frozen, template: Mapping[int, int] = {}) -> tuple[str, Counter[str]]:
-    """Remove boilerplate lines; count removed lines per rule.
+    r"""Remove boilerplate lines; count removed lines per rule.
 
     ``template`` maps a line key (see :func:`line_keys`) to the number of documents of this
     source group that contain it; the runner passes only keys that reached
-    ``template_min_docs``. Tag-only changes count as ``strip.html``; dropped blank lines are
-    not counted.
+    ``template_min_docs``. Tag rewrites count as ``strip.html``; dropped blank lines are not
+    counted, unless they are the only change (then ``strip.blank``: 1).
 
-    >>> strip("政务邮箱 | 邮件订阅 | 无障碍 | English\\n会议强调，要把各项工作落到实处，确保取得实效。\\n京ICP备11041399号", cfg)
-    ('会议强调，要把各项工作落到实处，确保取得实效。', Counter({'strip.nav': 1, 'strip.licence': 1}))
+    Before: ``"政务邮箱 | 邮件订阅 | 无障碍 | English\n会议强调，要把各项工作落到实处，确保取得实效。\n京ICP备11041399号"``
+    After: ``("会议强调，要把各项工作落到实处，确保取得实效。", Counter({"strip.nav": 1, "strip.licence": 1}))``
     """
     entries, trailing_nl = _analyse(text, cfg, template)
     html_names = {r.name for r in _compiled(cfg).html}
@@ -483,13 +495,14 @@ def strip(text: str, cfg: Frozen, template: Mapping[int, int] = {}) -> tuple[str
 
 
 def line_keys(text: str, cfg: Frozen) -> set[int]:
-    """Hashes of the lines that may be template lines (short, not body paragraphs).
+    r"""Hashes of the lines that may be template lines (short, not body paragraphs).
 
     The runner counts, per source group, in how many documents each key occurs, and passes
     the keys seen in at least ``template_min_docs`` documents to :func:`strip`.
 
-    >>> line_keys("网站首页 | 关于我们\\n会议强调，要把各项工作落到实处，确保取得实效，推动发展。", cfg)
-    {1234567890123}  # one key: the nav line; the paragraph is never a template line
+    Before: ``"网站首页 | 关于我们\n会议强调，要把各项工作落到实处，确保取得实效，推动高质量发展。"``
+    After: one key, the nav line's (xxh64 of the line without spaces, casefolded); the
+    paragraph is never a template line.
     """
     rules = _compiled(cfg)
     _, work, _ = _prepare(text, rules)
