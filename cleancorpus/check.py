@@ -72,7 +72,11 @@ class _Cluster:
 
 @dataclass
 class _Pooled:
-    texts: list[tuple[str, str]] = field(default_factory=list)  # (id, truncated text), <= 2
+    # (id, truncated text) of the first member seen, and of another one: one that differs
+    # from the first as soon as such a member arrives (an identical pair shows no difference).
+    first: tuple[str, str]
+    other: tuple[str, str] | None = None
+    differs: bool = False
 
 
 class Collector:
@@ -162,6 +166,7 @@ class Collector:
         """
         if self.pool_size <= 0 or doc.text is None:
             return
+        text = doc.text[: self.text_chars]
         pooled = self.pool.get(name)
         if pooled is None:
             if len(self.pool) >= self.pool_size:
@@ -171,9 +176,10 @@ class Collector:
                 if self.clusters[smallest].size > cluster.size:
                     return
                 del self.pool[smallest]
-            pooled = self.pool[name] = _Pooled()
-        if len(pooled.texts) < 2:
-            pooled.texts.append((doc.id, doc.text[: self.text_chars]))
+            self.pool[name] = _Pooled((doc.id, text))
+        elif pooled.other is None or (not pooled.differs and text != pooled.first[1]):
+            pooled.other = (doc.id, text)
+            pooled.differs = text != pooled.first[1]
 
     # ---- the report ----------------------------------------------------------------------
 
@@ -293,8 +299,8 @@ class Collector:
         shown = []
         for cluster in report["duplicates"]["largest_clusters"]:
             pooled = self.pool.get(cluster["id"])
-            if pooled is not None and len(pooled.texts) == 2:
-                shown.append({**cluster, "texts": list(pooled.texts)})
+            if pooled is not None and pooled.other is not None:
+                shown.append({**cluster, "texts": [pooled.first, pooled.other]})
             if len(shown) >= int(self.cfg["html_clusters"]):
                 break
         return shown

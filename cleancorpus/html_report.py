@@ -18,10 +18,10 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;paddi
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.bad td{background:#ffebe9}
 .charts{display:flex;flex-wrap:wrap;gap:24px}.muted{color:#656d76}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:12px}
-.pair pre{white-space:pre-wrap;word-break:break-all;font-size:13px;line-height:1.5;margin:0;
+.pair pre{font-family:inherit;white-space:pre-wrap;word-break:break-all;font-size:13px;line-height:1.5;margin:0;
 border:1px solid #d0d7de;border-radius:6px;padding:8px;background:#f6f8fa;max-height:480px;overflow:auto}
 del{background:#ffcecb;text-decoration:none}ins{background:#aceebb;text-decoration:none}
-code{font-size:12px}
+code{font-size:12px}figure{margin:0}figcaption{font-weight:600;margin-bottom:4px}
 """
 
 
@@ -189,8 +189,9 @@ def render(report: Mapping[str, Any], clusters: Sequence[Mapping[str, Any]]) -> 
     for c in clusters:
         (id_a, text_a), (id_b, text_b) = c["texts"]
         left, right = _marked(text_a, text_b)
+        same = "" if text_a != text_b else ' <span class="muted">(identical texts)</span>'
         parts.append(
-            f'<h3>{escape(c["id"])} <span class="muted">({c["size"]} documents)</span></h3>'
+            f'<h3>{escape(c["id"])} <span class="muted">({c["size"]} documents)</span>{same}</h3>'
             f'<div class="pair"><div><code>{escape(id_a)}</code><pre>{left}</pre></div>'
             f"<div><code>{escape(id_b)}</code><pre>{right}</pre></div></div>"
         )
