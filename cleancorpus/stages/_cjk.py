@@ -15,10 +15,15 @@ from functools import lru_cache
 from importlib import resources
 
 
+def read_data_raw(name: str) -> list[str]:
+    """All lines of a package data file (``cleancorpus/data/NAME``)."""
+    text = resources.files("cleancorpus").joinpath("data", name).read_text(encoding="utf-8")
+    return text.splitlines()
+
+
 def read_data(name: str) -> list[str]:
     """Lines of a package data file, comments (``#``) and blank lines left out."""
-    text = resources.files("cleancorpus").joinpath("data", name).read_text(encoding="utf-8")
-    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return [ln for ln in read_data_raw(name) if ln.strip() and not ln.startswith("#")]
 
 
 @lru_cache(maxsize=4)

@@ -52,8 +52,8 @@ _HIGH_CHAR = re.compile(f"[{_HIGH}]")
 _LATIN_GATE = re.compile(f"[{_HIGH}][\t\x20-\x7e{_HIGH}]*[{_HIGH}]")
 
 # UTF-8 mojibake in Latin-1/cp1252 always has a lead byte (U+00C2-U+00F4) followed by a
-# continuation byte; ftfy's other fixers need escapes, ligatures or C1 controls.
-_FTFY_GATE = re.compile(f"[\u00c2-\u00f4][\x80-\xbf{_CP1252_CHARS}]|[\x1b\x80-\x9f\ufb00-\ufb06]")
+# continuation byte; ftfy's other fixers (configured) need terminal escapes or ligatures.
+_FTFY_GATE = re.compile(f"[\u00c2-\u00f4][\x80-\xbf{_CP1252_CHARS}]|[\x1b\ufb00-\ufb06]")
 
 _UTF8_ELEMENT = (
     rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
@@ -340,8 +340,9 @@ def _ftfy(text: str, c: _Compiled, changes: Counter[str]) -> str:
         if fixed == line:
             continue
         lines[i] = fixed
+        actions = {action for action, _ in steps or ()}
         names = {name for _, name in steps or ()}
-        if "utf-8" in names or "utf-8-variants" in names:
+        if actions & {"encode", "decode"} or "decode_inconsistent_utf8" in names:
             changes["fix.utf8_as_latin1"] += 1
         else:
             changes["fix.ftfy"] += 1
@@ -432,12 +433,18 @@ def _guess_lost_80(line: str, pieces: list[bytes]) -> None:
     with, so a decoder replaces it alone with U+FFFD and goes on with the next byte. A U+FFFD
     for a lead byte with a bad trail byte is followed by that trail byte, which is ASCII; one
     followed by a non-ASCII character is taken for a lost 0x80 (one at the end of a line is
-    more often a truncated last character). Spans that do not decode with the guess still
+    more often a truncated last character; two in a row are a pair a GBK decoder had no
+    character for, as in its user-defined area). Spans that do not decode with the guess still
     treat it as lost.
     """
     n = len(line)
     for i, ch in enumerate(line):
-        if ch == "\ufffd" and i + 1 < n and line[i + 1] > "\x7f":
+        if (
+            ch == "\ufffd"
+            and i + 1 < n
+            and "\x7f" < line[i + 1] != "\ufffd"
+            and (i == 0 or line[i - 1] != "\ufffd")
+        ):
             pieces[i] = b"\x80"
 
 
