@@ -535,6 +535,17 @@ def test_no_rule_backtracks_catastrophically(regex):
         ) else None
 
 
+@pytest.mark.timeout(30)
+def test_user_rules_only_see_lines_up_to_the_limit(tmp_path):
+    # (a|aa)+$ is exponential on "aaa…ab"; the max_rule_line_chars guard keeps it off long
+    # lines, while short lines still get the rule.
+    path = _rule_file(tmp_path, '[[rules]]\nname = "slow"\nkind = "line"\npattern = "^(a|aa)+$"\n')
+    cfg = _with(extra_rules_files=[path], max_rule_line_chars=200)
+    long_line = "a" * 5000 + "b"
+    assert _kept(f"{long_line}\n{BODY}\n", cfg) == f"{long_line}\n{BODY}\n"
+    assert _kept(f"aaaa\n{BODY}\n", cfg) == f"{BODY}\n"
+
+
 @pytest.mark.timeout(60)
 def test_strip_on_adversarial_documents():
     for line in _ADVERSARIAL.values():

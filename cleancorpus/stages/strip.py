@@ -89,11 +89,6 @@ class Rule:
             return zone in ("header", "footer")
         return self.zone == zone
 
-    def matches(self, line: str) -> bool:
-        return (not self.max_chars or len(line) <= self.max_chars) and bool(
-            self.pattern.search(line)
-        )
-
 
 @dataclass(frozen=True)
 class Rules:
