@@ -80,6 +80,18 @@ class _Column:
         self.blocks[-1][i] = row
         self.n += 1
 
+    def extend(self, rows: np.ndarray) -> None:
+        done = 0
+        while done < len(rows):
+            i = self.n % _BLOCK
+            if i == 0:
+                shape = (_BLOCK, self.width) if self.width else (_BLOCK,)
+                self.blocks.append(np.empty(shape, dtype=self.dtype))
+            take = min(_BLOCK - i, len(rows) - done)
+            self.blocks[-1][i : i + take] = rows[done : done + take]
+            self.n += take
+            done += take
+
     def array(self) -> np.ndarray:
         shape = (0, self.width) if self.width else (0,)
         if not self.blocks:
@@ -149,6 +161,7 @@ class Deduper:
         self._length = _Column(0, np.uint32)
         self._eligible = _Column(0, np.bool_)
         self._values = _Column(self.p.num_perm, np.uint32) if keep_values else None
+        self._pending: list[tuple[str, Signature, int]] = []
         self._finished = False
 
     # ---- context manager -------------------------------------------------------------------
@@ -174,20 +187,35 @@ class Deduper:
             raise RuntimeError("Deduper.add after finish")
         if len(sig.bands) != self.p.bands or len(sig.hashvalues) != self.p.num_perm:
             raise ValueError("signature computed with different dedup parameters")
-        self._ids.append(doc_id)
-        self._exact.append(sig.exact)
-        self._bands.append(sig.bands)
-        self._sketch.append(sig.sketch)
-        self._length.append(min(length, 0xFFFFFFFF))
-        self._eligible.append(sig.shingles >= self.min_shingles and sig.shingles > 0)
+        # Buffered, then moved into the arrays a block at a time: per-row numpy writes would
+        # cost more than everything else the parent does per document.
+        self._pending.append((doc_id, sig, length))
+        if len(self._pending) >= _BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        for doc_id, _, _ in pending:
+            self._ids.append(doc_id)
+        sigs = [sig for _, sig, _ in pending]
+        self._exact.extend(np.array([s.exact for s in sigs], dtype=np.uint64))
+        self._bands.extend(np.stack([s.bands for s in sigs]))
+        self._sketch.extend(np.stack([s.sketch for s in sigs]))
+        self._length.extend(np.array([min(n, 0xFFFFFFFF) for _, _, n in pending], dtype=np.uint32))
+        self._eligible.extend(
+            np.array([s.shingles >= self.min_shingles and s.shingles > 0 for s in sigs])
+        )
         if self._values is not None:
-            self._values.append(sig.hashvalues)
+            self._values.extend(np.stack([s.hashvalues for s in sigs]))
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._ids) + len(self._pending)
 
     def nbytes(self) -> int:
         """Bytes held for the documents added so far (arrays and ids)."""
+        self._flush()
         cols = [self._exact, self._bands, self._sketch, self._length, self._eligible, self._values]
         return self._ids.nbytes() + sum(c.nbytes() for c in cols if c is not None)
 
@@ -221,6 +249,7 @@ class Deduper:
         if self._finished:
             raise RuntimeError("Deduper.finish called twice")
         self._finished = True
+        self._flush()
         n = len(self._ids)
         batch = Batch(
             exact=self._exact.array(),
