@@ -286,3 +286,40 @@ def test_generated_corpus_hard_negatives_never_merge(corpus_result):
 def test_generated_corpus_is_deterministic():
     a, b = dedup_corpus.build(seed=4, clusters=5), dedup_corpus.build(seed=4, clusters=5)
     assert a.texts == b.texts and a.ids == b.ids
+
+
+# ---- properties ----------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",))
+    | st.sampled_from("会議議，。（）(huì)ＡＢ１ \n\t\x00"),
+    max_size=200,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=6))
+def test_signatures_never_raise_and_batch_equals_single(texts):
+    batch = signatures(texts, CFG)
+    for t, s in zip(texts, batch, strict=True):
+        one = signature(t, CFG)
+        assert one.hashvalues.dtype == np.uint32 and len(one.hashvalues) == 128
+        assert np.array_equal(one.hashvalues, s.hashvalues) and one.exact == s.exact
+        assert one.shingles == s.shingles and one.length == s.length
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["信息", "通信", "发展", "工作", "2018", "ABC", "会议"]),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_punctuation_width_and_spacing_do_not_matter(words):
+    plain = " ".join(words)
+    noisy = "，".join(words).replace("ABC", "ＡＢＣ").replace("2018", "２０１８") + "。\n"
+    assert signature(plain, CFG).exact == signature(noisy, CFG).exact
