@@ -286,6 +286,29 @@ def test_nothing_written_but_reports(run, dump, tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
+def test_report_independent_of_worker_count(run, dump):
+    one, two = (report_of(run("check", dump, "-j", j)) for j in ("1", "2"))
+    one.pop("throughput")
+    two.pop("throughput")
+    assert one == two
+
+
+def test_stdin_json_lines(run):
+    records = [
+        {"id": f"r{i}", "text": body(i), "url": f"https://example.gov.cn/{i}"} for i in range(3)
+    ]
+    records.append({"id": "r9", "text": body(0)})
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    result = run("check", "-", "--min-docs", "4", input=data)
+    assert result.exit_code == 0, result.stderr
+    report = report_of(result)
+    assert report["documents"] == 4 and report["inputs"] == ["-"]
+    if pipeline.available("dedup"):
+        assert report["duplicates"]["within_dump_matches"] == [
+            {"id": "r9", "path": None, "duplicate_of": "r0"}
+        ]
+
+
 # ---------------------------------------------------------------------------------------------
 # History: the index of earlier dumps
 
@@ -470,22 +493,52 @@ def test_validator_catches_bad_reports():
 # The console script on the seeds, and the HTML report in a real browser
 
 
-def test_console_script_on_sample_data_matches_schema(tmp_path):
+def _console() -> list[str]:
     exe = Path(sys.executable).parent / "cleancorpus"
-    if not exe.exists():
-        pytest.skip(f"console script not installed beside {sys.executable}")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cleancorpus"]
+
+
+def test_console_script_on_sample_data_matches_schema(tmp_path):
     proc = subprocess.run(
-        [str(exe), "check", str(SAMPLE), "--format", "json", "--report", str(tmp_path / "r.json")],
+        [
+            *_console(),
+            "check",
+            "sample_data/",
+            "--format",
+            "json",
+            "--report",
+            str(tmp_path / "r.json"),
+        ],
         capture_output=True,
         cwd=ROOT,
         timeout=120,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr == b""
     report = json.loads(proc.stdout)
     assert validate(report, schema()) == []
     assert report["documents"] >= len(list(SAMPLE.glob("*.txt")))
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == report
+
+
+def test_console_script_exit_codes(tmp_path):
+    src = write_tree(tmp_path / "d", {"a.txt": body(1), "b.bin": b"\x00" * 300})
+    failed = subprocess.run(
+        [*_console(), "check", str(src), "--max-error-rate", "0.2"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert failed.returncode == 1
+    assert failed.stderr.decode().strip() == "error rate 50.0% > 20.0%"
+    usage = subprocess.run(
+        [*_console(), "check", str(src), "--max-error-rate", "2"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert usage.returncode == 2 and b"Traceback" not in usage.stderr
 
 
 def _html_report(run, tmp_path) -> Path:
