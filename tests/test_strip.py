@@ -569,3 +569,48 @@ def test_strip_on_adversarial_documents():
     for line in _ADVERSARIAL.values():
         strip(line, CFG)
         strip(f"{line}\n{BODY}\n{line[:5000]}\n", CFG)
+
+
+# ---- mixing pages: body lines from every fixture and seed, boilerplate from every page -------
+
+
+def _body_and_boilerplate() -> tuple[list[str], list[str], list[str]]:
+    """Body paragraphs, and boilerplate lines (removed in their own page) for headers/footers."""
+    paragraphs, header, footer = [], [], []
+    pairs = [
+        (
+            (FIXTURES / f"{n}.in.txt").read_text("utf-8"),
+            (FIXTURES / f"{n}.out.txt").read_text("utf-8"),
+        )
+        for n in FIXTURE_NAMES
+        if n not in KNOWN_MISSES
+    ]
+    for page, expected in pairs:
+        body = set(expected.splitlines())
+        paragraphs += [line for line in expected.splitlines() if len(line) >= 40]
+        entries = [(ln, rule, why) for ln, rule, why in explain(page, CFG) if ln.strip()]
+        first = next(i for i, (ln, _, _) in enumerate(entries) if ln in body)
+        for i, (ln, rule, why) in enumerate(entries):
+            # Only lines a rule removes by themselves: not block members, list continuations,
+            # front matter or tag rewrites, which depend on their neighbours.
+            if (
+                rule not in (None, "strip.html", "strip.front_matter")
+                and ln not in body
+                and not why.startswith(("in the block", "continues the"))
+            ):
+                (header if i < first else footer).append(ln.strip())
+    return paragraphs, header, footer
+
+
+_PARAS, _HEADER, _FOOTER = _body_and_boilerplate()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(_HEADER), max_size=6),
+    st.lists(st.sampled_from(_PARAS), min_size=1, max_size=6),
+    st.lists(st.sampled_from(_FOOTER), max_size=6),
+)
+def test_mixed_pages_keep_every_paragraph(header, paragraphs, footer):
+    out = _kept("\n".join(header + paragraphs + footer) + "\n")
+    assert out == "\n".join(paragraphs) + "\n"
