@@ -281,7 +281,23 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=1_000_000, help="documents in the synthetic run")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     ap.add_argument("--skip-datasketch", action="store_true", help="only the synthetic run")
+    ap.add_argument(
+        "--weights",
+        nargs=2,
+        type=float,
+        metavar=("FP", "FN"),
+        help="dedup.weights for bands x rows",
+    )
     args = ap.parse_args()
+    if args.weights:
+        global CFG
+        CFG = load_config(overrides={"dedup.weights": list(args.weights)})["dedup"]
+    from cleancorpus.dedup.minhash import params
+
+    p = params(CFG)
+    print(
+        f"dedup: threshold {CFG['threshold']}, {p.num_perm} permutations, {p.bands} bands x {p.rows} rows"
+    )
     if not args.skip_datasketch:
         bench_signatures()
         bench_memory()
