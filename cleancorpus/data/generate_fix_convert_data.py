@@ -9,16 +9,17 @@ committed; this script documents how they were made and lets anyone check them.
   pinyin; the standard selected them as the frequently used set) and Big5's 常用字 block
   (5401 "frequently used" characters, bytes 0xA440-0xC67E, selected from the Taiwan Ministry of
   Education's 常用國字標準字體表).
-- ``opencc_changing_chars.txt``: for every OpenCC dictionary shipped with the installed
-  ``opencc`` binding, the characters that some entry actually changes (a key character that
-  differs from the entry's first value at the same position; every key character when the
-  lengths differ). A text with none of the characters of a configuration's dictionaries is
-  left unchanged by that configuration, so ``convert`` can skip it.
+- ``opencc_changing_chars.txt``: for every OpenCC configuration shipped with the installed
+  ``opencc`` binding, the keys of its dictionaries' entries whose (first) value differs from
+  the key: single characters as a set, and multi-character keys that contain none of those
+  characters. OpenCC output differs from its input only where such an entry matched, so a
+  text with none of them is left unchanged, and ``convert`` can skip it.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import subprocess
 import tempfile
 from pathlib import Path
@@ -63,42 +64,66 @@ def write_common_hanzi() -> None:
     (HERE / "common_hanzi.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _changing_chars(dict_text: str) -> set[str]:
+def _changing_entries(dict_text: str) -> tuple[set[str], set[str]]:
+    """(characters, multi-character keys) of the entries whose first value differs from the key."""
     chars: set[str] = set()
+    phrases: set[str] = set()
     for line in dict_text.splitlines():
         key, _, values = line.partition("\t")
-        if not values:
-            continue
         value = values.split(" ")[0]
-        if value == key:
+        if not value or value == key:
             continue
-        if len(value) == len(key):
-            chars.update(k for k, v in zip(key, value, strict=True) if k != v)
-        else:
-            chars.update(key)
-    return chars
+        (chars if len(key) == 1 else phrases).add(key)
+    return chars, phrases
+
+
+def _dict_files(node: object) -> list[str]:
+    out: list[str] = []
+    if isinstance(node, dict):
+        if "file" in node:
+            out.append(node["file"])
+        for value in node.values():
+            out += _dict_files(value)
+    elif isinstance(node, list):
+        for value in node:
+            out += _dict_files(value)
+    return out
 
 
 def write_opencc_changing_chars() -> None:
     import opencc.clib
 
     root = Path(opencc.clib.__file__).parent
+    share = root / "share" / "opencc"
     tool = root / "bin" / "opencc_dict"
     version = importlib.metadata.version("opencc")
-    lines = [
-        "# Characters each OpenCC dictionary can change (see generate_fix_convert_data.py).",
-        f"# From the dictionaries of the opencc {version} Python binding (OpenCC, Apache-2.0).",
-        f"# opencc-version: {version}",
-    ]
+    entries: dict[str, tuple[set[str], set[str]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for ocd2 in sorted((root / "share" / "opencc").glob("*.ocd2")):
+        for ocd2 in sorted(share.glob("*.ocd2")):
             out = Path(tmp) / (ocd2.stem + ".txt")
             subprocess.run(
                 [str(tool), "-i", str(ocd2), "-o", str(out), "-f", "ocd2", "-t", "text"],
                 check=True,
             )
-            chars = _changing_chars(out.read_text(encoding="utf-8"))
-            lines.append(f"{ocd2.name}\t{''.join(sorted(chars))}")
+            entries[ocd2.name] = _changing_entries(out.read_text(encoding="utf-8"))
+    lines = [
+        "# What each OpenCC configuration can change (see generate_fix_convert_data.py):",
+        "# config <TAB> characters that some single-character entry changes <TAB> keys of",
+        "# changing multi-character entries that contain none of those characters.",
+        "# A text with none of either is left unchanged by that configuration.",
+        f"# From the dictionaries of the opencc {version} Python binding (OpenCC, Apache-2.0).",
+        f"# opencc-version: {version}",
+    ]
+    for spec_path in sorted(share.glob("*.json")):
+        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        chars: set[str] = set()
+        phrases: set[str] = set()
+        for name in set(_dict_files(spec)):
+            c, p = entries[name]
+            chars |= c
+            phrases |= p
+        needed = sorted(p for p in phrases if not set(p) & chars)
+        lines.append(f"{spec_path.stem}\t{''.join(sorted(chars))}\t{' '.join(needed)}")
     (HERE / "opencc_changing_chars.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
