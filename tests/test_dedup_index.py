@@ -294,3 +294,17 @@ def test_redis_lock_and_parameters(redis_url):
 def test_unreachable_redis_is_a_clear_error():
     with pytest.raises(DedupIndexError, match="cannot reach Redis"):
         Deduper(CFG, index=f"redis://127.0.0.1:{_free_port()}/0")
+
+
+def test_index_in_missing_directory_or_on_a_directory_is_refused(tmp_path):
+    with pytest.raises(DedupIndexError, match="does not exist"):
+        Deduper(CFG, index=str(tmp_path / "nope" / "i.npz"))
+    with pytest.raises(DedupIndexError, match="is a directory"):
+        Deduper(CFG, index=str(tmp_path))
+
+
+def test_empty_run_saves_a_loadable_index(tmp_path):
+    index = str(tmp_path / "i.npz")
+    assert run_with(index, [], []) == []
+    assert run_with(index, ["a"], ["第一篇文档的内容"])[0].duplicate_of is None
+    assert run_with(index, ["b"], ["第一篇文档的内容"])[0].duplicate_of == "a"

@@ -92,6 +92,20 @@ def _decode_ids(blob: np.ndarray, off: np.ndarray) -> list[str]:
     return [data[off[i] : off[i + 1]].decode("utf-8", "surrogatepass") for i in range(len(off) - 1)]
 
 
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); harmless where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class FileIndex:
     """An ``.npz`` index file; holds its lock from construction to :meth:`close`."""
 
@@ -100,6 +114,11 @@ class FileIndex:
 
         self.path = path
         self.params = p
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise DedupIndexError(f"dedup index {path}: directory {parent} does not exist")
+        if path.is_dir():
+            raise DedupIndexError(f"dedup index {path} is a directory, not an index file")
         self._lock = FileLock(str(path) + ".lock")
         try:
             self._lock.acquire(timeout=lock_timeout)
@@ -241,6 +260,7 @@ class FileIndex:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+            _fsync_dir(directory)
         except BaseException:
             try:
                 os.unlink(tmp)
