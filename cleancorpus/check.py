@@ -28,6 +28,7 @@ import click
 
 from cleancorpus.config import Frozen
 from cleancorpus.document import DUPLICATE, EMPTY, ERROR, KEPT, Document
+from cleancorpus.report import Stats
 
 SCHEMA_ID = "cleancorpus.check/1"
 FORMATS = ("table", "json", "github")
@@ -184,14 +185,10 @@ class Collector:
     # ---- the report ----------------------------------------------------------------------
 
     def report(
-        self,
-        stats: Any,
-        cfg: Frozen,
-        inputs: Sequence[str],
-        stages: Sequence[str],
-        index: str | None,
+        self, stats: Stats, inputs: Sequence[str], stages: Sequence[str], index: str | None
     ) -> dict[str, Any]:
         """The JSON report (schema ``cleancorpus.check/1``) for a finished run."""
+        cfg = self.cfg
         total = stats.total
         statuses = {s: stats.statuses[s] for s in (KEPT, DUPLICATE, EMPTY, ERROR)}
 
@@ -681,7 +678,7 @@ def run_check(
                 "index": _private_index(index, Path(tmp), cli_mod.UserError),
             }
         stats = cli_mod.execute(job, observe=collector.add, summary=False)
-    report = collector.report(stats, ccfg, paths, job.stages, index)
+    report = collector.report(stats, paths, job.stages, index)
     if report_file:
         _write(
             report_file, json.dumps(report, ensure_ascii=False, indent=2) + "\n", cli_mod.UserError

@@ -371,7 +371,7 @@ def _report(docs: list[Document], **over) -> tuple[dict, Collector]:
         stats.add(d)
         col.add(d)
     stats.finish()
-    return col.report(stats, cfg["check"], ["dump"], ["decode"], None), col
+    return col.report(stats, ["dump"], ["decode"], None), col
 
 
 def test_boilerplate_rate_definition():
