@@ -669,6 +669,7 @@ def run_check(
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
     job.stages = cli_mod._stages(pipeline.STAGES, cfg)
+    _require_stages(ccfg, job.stages, cli_mod.UserError)
     collector = Collector(ccfg)
     index = values.get("index")
     with tempfile.TemporaryDirectory(prefix="cleancorpus-check-") as tmp:
@@ -712,6 +713,23 @@ def _validate_config(ccfg: Frozen, error: type[Exception]) -> None:
         raise error(
             f"config key 'check.format' must be auto, table, json or github, got {ccfg['format']!r}"
         )
+
+
+def _require_stages(ccfg: Frozen, stages: Sequence[str], error: type[Exception]) -> None:
+    """A limit that cannot be measured (its stage is disabled or not in this build) would pass
+    silently, so setting one is a usage error."""
+    needs = {
+        "max_dup_rate": {"dedup"},
+        "max_empty_rate": {"filter"},
+        "max_boilerplate_rate": {name.split(".")[0] for name in ccfg["rule_prefixes"]},
+        "max_mojibake_rate": {name.split(".")[0] for name in ccfg["damage_changes"]},
+    }
+    for key, wanted in needs.items():
+        if ccfg[key] < 1.0 and not wanted & set(stages):
+            raise error(
+                f"check.{key} is set but {' or '.join(sorted(wanted)) or 'no stage'} does not run "
+                "(disabled in the config, or not in this build)"
+            )
 
 
 def _private_index(index: str, tmp: Path, error: type[Exception]) -> str:

@@ -197,6 +197,23 @@ def test_bad_check_config_exit_2(run, dump, tmp_path, toml):
     assert "check." in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("section", "option"),
+    [
+        ("dedup", "--max-dup-rate"),
+        ("strip", "--max-boilerplate-rate"),
+        ("fix", "--max-mojibake-rate"),
+    ],
+)
+def test_limit_without_its_stage_is_usage_error(run, dump, tmp_path, section, option):
+    conf = tmp_path / "c.toml"
+    conf.write_text(f"[{section}]\nenabled = false\n", encoding="utf-8")
+    result = run("check", dump, "--config", conf, option, "0.5")
+    assert result.exit_code == 2
+    assert section in result.stderr
+    assert run("check", dump, "--config", conf).exit_code == 0  # no limit set: fine
+
+
 def test_missing_path_is_usage_error(run, tmp_path):
     assert run("check", tmp_path / "nope").exit_code == 2
 
