@@ -244,6 +244,13 @@ def test_distribution_list_with_continuation_lines():
     assert _kept(head) == "关于做好防汛工作的通知\n" + BODY + "\n"
 
 
+def test_markdown_table_after_the_last_paragraph_stays():
+    table = "| 指标 | 绝对值 | 同比增长 |\n| 地区生产总值 | 5326.8 | 6.1% |\n"
+    text = f"{BODY}\n{table}"
+    assert _kept(text) == text
+    assert _kept(text + "网站地图 | 联系我们 | 网站声明\n") == text
+
+
 def test_tail_block_removes_the_rest_of_the_footer_only():
     text = f"相关阅读\n{BODY}\n延伸阅读\n某某新闻标题一\n某某新闻标题二\n"
     assert _kept(text) == BODY + "\n"
