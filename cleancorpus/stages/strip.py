@@ -4,9 +4,15 @@ The rules are data (``config/boilerplate.toml`` and any extra rule files), compi
 config. Each line of a document falls in one zone:
 
 - the **body** runs from the first to the last *body paragraph*: a line at least
-  ``body_min_chars`` long, with sentence punctuation (``body_sentence_pattern``), that no rule
-  matches;
+  ``body_min_chars`` long, with sentence punctuation (``body_sentence_pattern``), that no
+  ``anywhere`` rule matches (so a long disclaimer after the article cannot pull the link list
+  below it into the body); a later short closing sentence (``特此通知。``, at least
+  ``body_short_min_chars``, ending like ``body_end_pattern``, matching no rule) extends it;
 - the **header** is everything before the body, the **footer** everything after it.
+
+Template lines (short lines that recur in ``template_min_docs`` documents of a source group,
+counted by the runner over :func:`line_keys`) are removed in the header and footer only, so
+that a section title every notice shares ("一、总体要求") survives in the body.
 
 A rule restricted to the header or footer can therefore never delete a line between two body
 paragraphs; only ``anywhere`` rules (whose patterns are strict enough to be safe) act there.
