@@ -323,3 +323,18 @@ def test_punctuation_width_and_spacing_do_not_matter(words):
     plain = " ".join(words)
     noisy = "，".join(words).replace("ABC", "ＡＢＣ").replace("2018", "２０１８") + "。\n"
     assert signature(plain, CFG).exact == signature(noisy, CFG).exact
+
+
+def test_signature_pickles_small_and_exact():
+    import pickle
+
+    sig = signature(BODY, CFG)
+    back = pickle.loads(pickle.dumps(sig))
+    assert len(pickle.dumps(sig)) < 1000
+    assert np.array_equal(back.hashvalues, sig.hashvalues) and back.hashvalues.dtype == np.uint32
+    assert np.array_equal(back.bands, sig.bands) and np.array_equal(back.sketch, sig.sketch)
+    assert tuple(back[3:]) == tuple(sig[3:])
+    dd = Deduper(CFG)
+    dd.add("a", sig, 1)
+    dd.add("b", back, 1)
+    assert dd.finish()[1].duplicate_of == "a"
