@@ -26,7 +26,7 @@ from typing import Any
 
 import click
 
-from cleancorpus.config import Frozen
+from cleancorpus.config import ConfigError, Frozen
 from cleancorpus.document import DUPLICATE, EMPTY, ERROR, KEPT, Document
 from cleancorpus.report import Stats
 
@@ -648,6 +648,7 @@ def run_check(
     html_file: str | None,
     update_index: bool,
 ) -> dict[str, Any]:
+    """The ``check`` command: run, report on stdout (and files), exit 1 on a violated limit."""
     from rich.console import Console
 
     from cleancorpus import cli as cli_mod
@@ -661,7 +662,7 @@ def run_check(
     cfg = job.config()
     try:
         cfg = cfg.replace(given)
-    except Exception as exc:  # ConfigError
+    except ConfigError as exc:
         raise cli_mod.UserError(str(exc)) from None
     ccfg = cfg["check"]
     _validate_config(ccfg, cli_mod.UserError)
@@ -672,6 +673,8 @@ def run_check(
     _require_stages(ccfg, job.stages, cli_mod.UserError)
     collector = Collector(ccfg)
     index = values.get("index")
+    if update_index and not index:
+        raise cli_mod.UserError("--update-index needs --index PATH")
     with tempfile.TemporaryDirectory(prefix="cleancorpus-check-") as tmp:
         if index and not update_index:
             job.values = {

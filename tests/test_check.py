@@ -218,6 +218,11 @@ def test_missing_path_is_usage_error(run, tmp_path):
     assert run("check", tmp_path / "nope").exit_code == 2
 
 
+def test_update_index_without_index_is_usage_error(run, dump):
+    result = run("check", dump, "--update-index")
+    assert result.exit_code == 2 and "--index" in result.stderr
+
+
 def test_strict_reports_then_fails_on_errors(run, dump):
     result = run("check", dump, "--strict")
     assert result.exit_code == 1
