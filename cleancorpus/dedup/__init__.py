@@ -64,6 +64,9 @@ class Verdict(NamedTuple):
     similarity: float | None
 
 
+_SINGLE = Verdict(None, None, False, None)
+
+
 class _Column:
     """A growable array in fixed-size blocks: no 2x over-allocation, no copy on growth."""
 
@@ -264,44 +267,43 @@ class Deduper:
             m = self.index.match(batch, self.window, self.verify, self.threshold)
             old_pairs = m.pairs.copy()
             old_pairs[:, 1] += n  # old documents are nodes n, n+1, ... (oldest first)
-            old_ids, n_old = m.old_ids, len(m.old_ids)
+            old_ids = m.old_ids
         else:
             m = _no_matches(self.p)
-            old_pairs, old_ids, n_old = m.pairs, [], 0
+            old_pairs, old_ids = m.pairs, []
 
-        uf = UnionFind(n + n_old)
-        for a, b in pairs.tolist():
+        # Union-find over the documents in some pair only (usually a small share of them).
+        nodes = np.unique(np.concatenate((pairs.reshape(-1), old_pairs.reshape(-1))))
+        uf = UnionFind(len(nodes))
+        for a, b in np.searchsorted(nodes, pairs).tolist():
             uf.union(a, b)
-        for a, b in old_pairs.tolist():
+        for a, b in np.searchsorted(nodes, old_pairs).tolist():
             uf.union(a, b)
-
-        touched = np.unique(np.concatenate((pairs.reshape(-1), old_pairs.reshape(-1))))
+        node_list = nodes.tolist()
         members: dict[int, list[int]] = {}
-        for x in touched.tolist():
-            members.setdefault(uf.find(x), []).append(x)
+        for x, node in enumerate(node_list):
+            members.setdefault(uf.find(x), []).append(node)
         kept_of: dict[int, int] = {}
         for root, mem in members.items():
             olds = [x for x in mem if x >= n]
             if olds:
                 kept_of[root] = min(olds)  # the oldest indexed document wins
             elif self.keep == "longest":
-                kept_of[root] = max(mem, key=lambda x: (lengths[x], -x))
+                kept_of[root] = max(mem, key=lambda x: (int(lengths[x]), -x))
             else:
                 kept_of[root] = min(mem)
 
         def name(node: int) -> str:
             return old_ids[node - n] if node >= n else self._ids[node]
 
-        verdicts: list[Verdict] = []
-        for i in range(n):
-            root = uf.find(i)
-            if root not in kept_of:
-                verdicts.append(Verdict(None, None, False, None))
+        verdicts: list[Verdict] = [_SINGLE] * n  # one shared object: most documents are unique
+        for x, i in enumerate(node_list):
+            if i >= n:
                 continue
-            kept = kept_of[root]
+            kept = kept_of[uf.find(x)]
             cluster = name(kept)
             if kept == i:
-                verdicts.append(Verdict(None, cluster, False, None))
+                verdicts[i] = Verdict(None, cluster, False, None)
                 continue
             if kept >= n:
                 k_exact, k_sketch = m.old_exact[kept - n], m.old_sketch[kept - n]
@@ -311,7 +313,7 @@ class Deduper:
                 sim = 1.0
             else:
                 sim = float(sketch_jaccard(batch.sketch[i], k_sketch, self.p.num_perm))
-            verdicts.append(Verdict(cluster, cluster, kept >= n, round(sim, 4)))
+            verdicts[i] = Verdict(cluster, cluster, kept >= n, round(sim, 4))
 
         if self.index is not None:
             rows = np.array(

@@ -87,9 +87,26 @@ def _encode_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(raw), dtype=np.uint8), off
 
 
-def _decode_ids(blob: np.ndarray, off: np.ndarray) -> list[str]:
-    data = blob.tobytes()
-    return [data[off[i] : off[i + 1]].decode("utf-8", "surrogatepass") for i in range(len(off) - 1)]
+class _IdTable:
+    """Ids as one UTF-8 buffer plus offsets; decoded one at a time, only when needed."""
+
+    def __init__(self, blob: np.ndarray, off: np.ndarray) -> None:
+        self.data = blob.tobytes()
+        self.off = off.astype(np.int64, copy=False)
+
+    def __len__(self) -> int:
+        return len(self.off) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.data[self.off[i] : self.off[i + 1]].decode("utf-8", "surrogatepass")
+
+    def extend(self, ids: Sequence[str]) -> None:
+        blob, off = _encode_ids(ids)
+        self.off = np.concatenate((self.off, off[1:] + len(self.data)))
+        self.data += blob.tobytes()
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.frombuffer(self.data, dtype=np.uint8), self.off
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -140,7 +157,7 @@ class FileIndex:
         self.bands = np.zeros((0, p.bands), dtype=np.uint64)
         self.sketch = np.zeros((0, nb), dtype=np.uint8)
         self.eligible = np.zeros(0, dtype=bool)
-        self.ids: list[str] = []
+        self.ids = _IdTable(np.zeros(0, np.uint8), np.zeros(1, np.int64))
         if not self.path.exists():
             return
         try:
@@ -183,10 +200,10 @@ class FileIndex:
         self.bands = arrays["bands"].astype(np.uint64, copy=False)
         self.sketch = arrays["sketch"].astype(np.uint8, copy=False)
         self.eligible = arrays["eligible"].astype(bool, copy=False)
-        try:
-            self.ids = _decode_ids(arrays["id_blob"], arrays["id_off"])
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise DedupIndexError(f"cannot read dedup index {self.path}: bad ids ({exc})") from None
+        off = arrays["id_off"]
+        if n and (int(off[0]) != 0 or bool(np.any(np.diff(off) < 0))):
+            raise DedupIndexError(f"cannot read dedup index {self.path}: bad id offsets")
+        self.ids = _IdTable(arrays["id_blob"], off)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -241,7 +258,7 @@ class FileIndex:
     def save(self) -> None:
         """Write to a temp file beside the index, fsync, then rename over it: a crash at any
         point leaves either the old index or the new one, never a torn file."""
-        blob, off = _encode_ids(self.ids)
+        blob, off = self.ids.arrays()
         meta = np.frombuffer(json.dumps(fingerprint(self.params)).encode("utf-8"), dtype=np.uint8)
         directory = self.path.parent if str(self.path.parent) else Path(".")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
