@@ -153,7 +153,7 @@ def main() -> None:
         for jobs, rate in clean_rates.items():
             print(f"  clean -j {jobs} / naive: {rate / (naive_n / seconds):6.1f}x documents per second")
 
-    for script in sorted(HERE.glob("bench_*.py")):
+    for script in [HERE / "strip_report.py", *sorted(HERE.glob("bench_*.py"))]:
         print(f"\n== {script.name}")
         sys.stdout.flush()
         subprocess.run([sys.executable, str(script)], check=False)

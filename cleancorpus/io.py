@@ -285,8 +285,11 @@ class Writer:
         if rel is None:
             doc.fail(f"unsafe id for a file path: {doc.id!r}")
             return
+        text = doc.text or ""
+        if text and not text.endswith("\n"):
+            text += "\n"  # a text file ends with a newline
         try:
-            atomic_write(self.directory / rel, (doc.text or "").encode("utf-8"))
+            atomic_write(self.directory / rel, text.encode("utf-8"))
         except OSError as exc:
             doc.fail(f"cannot write {rel}: {exc.strerror or exc}")
 
