@@ -176,6 +176,20 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
     if not text:
         return text, changes
     c = _compile(cfg)
+    # A repair can uncover more (a control between two mojibake bytes, a reading inside a
+    # damaged run): run again until nothing changes, so that fix(fix(x)) == fix(x).
+    for _ in range(int(cfg["max_rounds"])):
+        new = _fix_once(text, c, changes)
+        if new == text:
+            break
+        text = new
+    if cfg["unrepairable"] == "keep":
+        _unrepairable(text, False, changes)
+    return text, changes
+
+
+def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> str:
+    cfg = c.cfg
     text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
     if cfg["html_entities"] and "&" in text:
         text = _unescape(text, changes)
@@ -197,7 +211,8 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
         text = text.translate(c.controls)
         if len(text) != before:
             changes["fix.control"] += before - len(text)
-    text = _unrepairable(text, cfg["unrepairable"] == "remove", changes)
+    if cfg["unrepairable"] == "remove":
+        text = _unrepairable(text, True, changes)
     if cfg["fullwidth_alnum"] and _FULLWIDTH_RE.search(text):
         n = len(_FULLWIDTH_RE.findall(text))
         text = text.translate(_FULLWIDTH_ALNUM)
@@ -209,7 +224,7 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
             text = new
     if cfg["pinyin_artifacts"] and ("(" in text or "（" in text):
         text = _remove_pinyin(text, c, changes)
-    return _lines(text, c, changes), changes
+    return _lines(text, c, changes)
 
 
 def _sub_count(
