@@ -262,6 +262,17 @@ class Deduper:
             values=self._values.array() if self._values is not None else None,
         )
         lengths = self._length.array()
+        # The blocks were copied into the batch arrays: drop them to halve the peak memory.
+        for col in (
+            self._exact,
+            self._bands,
+            self._sketch,
+            self._length,
+            self._eligible,
+            self._values,
+        ):
+            if col is not None:
+                col.blocks = []
         pairs, _ = self._pairs(batch)
         if self.index is not None:
             m = self.index.match(batch, self.window, self.verify, self.threshold)
