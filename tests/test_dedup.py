@@ -338,3 +338,32 @@ def test_signature_pickles_small_and_exact():
     dd.add("a", sig, 1)
     dd.add("b", back, 1)
     assert dd.finish()[1].duplicate_of == "a"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=60),
+        )
+    )
+)
+def test_components_match_a_plain_union_find(case):
+    from cleancorpus.dedup.lsh import components
+
+    n, edges = case
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    expected = [find(x) for x in range(n)]
+    got = components(n, np.array(edges, dtype=np.int64).reshape(-1, 2))
+    assert got.tolist() == expected

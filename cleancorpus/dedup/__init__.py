@@ -32,7 +32,13 @@ from cleancorpus.dedup.index import (
     _no_matches,
     open_index,
 )
-from cleancorpus.dedup.lsh import UnionFind, pairs_within, sketch_jaccard, unique_pairs
+from cleancorpus.dedup.lsh import (
+    components,
+    pairs_within,
+    sketch_jaccard,
+    sorted_unique,
+    unique_pairs,
+)
 from cleancorpus.dedup.minhash import Signature, matching_view, params, signature, signatures
 
 __all__ = [
@@ -283,49 +289,63 @@ class Deduper:
             m = _no_matches(self.p)
             old_pairs, old_ids = m.pairs, []
 
-        # Union-find over the documents in some pair only (usually a small share of them).
-        nodes = np.unique(np.concatenate((pairs.reshape(-1), old_pairs.reshape(-1))))
-        uf = UnionFind(len(nodes))
-        for a, b in np.searchsorted(nodes, pairs).tolist():
-            uf.union(a, b)
-        for a, b in np.searchsorted(nodes, old_pairs).tolist():
-            uf.union(a, b)
-        node_list = nodes.tolist()
-        members: dict[int, list[int]] = {}
-        for x, node in enumerate(node_list):
-            members.setdefault(uf.find(x), []).append(node)
-        kept_of: dict[int, int] = {}
-        for root, mem in members.items():
-            olds = [x for x in mem if x >= n]
-            if olds:
-                kept_of[root] = min(olds)  # the oldest indexed document wins
-            elif self.keep == "longest":
-                kept_of[root] = max(mem, key=lambda x: (int(lengths[x]), -x))
-            else:
-                kept_of[root] = min(mem)
-
-        def name(node: int) -> str:
-            return old_ids[node - n] if node >= n else self._ids[node]
-
         verdicts: list[Verdict] = [_SINGLE] * n  # one shared object: most documents are unique
-        for x, i in enumerate(node_list):
-            if i >= n:
-                continue
-            kept = kept_of[uf.find(x)]
-            cluster = name(kept)
-            if kept == i:
+        # Components over the documents in some pair only (usually a small share of them).
+        nodes = sorted_unique(np.concatenate((pairs.reshape(-1), old_pairs.reshape(-1))))
+        if len(nodes) == 0:
+            self._save(verdicts, batch)
+            return verdicts
+        edges = np.searchsorted(nodes, np.concatenate((pairs, old_pairs)))
+        root = components(len(nodes), edges)
+        # The kept member of each component (indexed by its root): the oldest indexed
+        # document if there is one, else the first or the longest new one.
+        big = np.iinfo(np.int64).max
+        kept = np.full(len(nodes), big, dtype=np.int64)
+        old = nodes >= n
+        np.minimum.at(kept, root[old], nodes[old])
+        new_idx = np.flatnonzero(~old)
+        if self.keep == "longest":
+            # Longest first, ties to the earliest: maximise length * (n + 1) + (n - index).
+            key = lengths[nodes[new_idx]].astype(np.int64) * (n + 1) + (n - nodes[new_idx])
+            best = np.full(len(nodes), -1, dtype=np.int64)
+            np.maximum.at(best, root[new_idx], key)
+            longest = n - best % (n + 1)
+            kept = np.where(kept == big, longest, kept)
+        else:
+            kept = np.where(kept == big, nodes[root], kept)  # root = the component's first node
+        member = nodes[new_idx]
+        kept_of = kept[root[new_idx]]
+        dup = kept_of != member
+        sims = np.ones(len(member))
+        d_new = dup & (kept_of < n)
+        d_old = dup & (kept_of >= n)
+        i_new, k_new = member[d_new], kept_of[d_new]
+        sims[d_new] = np.where(
+            batch.exact[i_new] == batch.exact[k_new],
+            1.0,
+            sketch_jaccard(batch.sketch[i_new], batch.sketch[k_new], self.p.num_perm),
+        )
+        i_old, k_old = member[d_old], kept_of[d_old] - n
+        sims[d_old] = np.where(
+            batch.exact[i_old] == m.old_exact[k_old],
+            1.0,
+            sketch_jaccard(batch.sketch[i_old], m.old_sketch[k_old], self.p.num_perm),
+        )
+        names: dict[int, str] = {}
+        for i, k, is_dup, sim in zip(
+            member.tolist(), kept_of.tolist(), dup.tolist(), sims.tolist(), strict=True
+        ):
+            cluster = names.get(k)
+            if cluster is None:
+                cluster = names[k] = old_ids[k - n] if k >= n else self._ids[k]
+            if is_dup:
+                verdicts[i] = Verdict(cluster, cluster, k >= n, round(sim, 4))
+            else:
                 verdicts[i] = Verdict(None, cluster, False, None)
-                continue
-            if kept >= n:
-                k_exact, k_sketch = m.old_exact[kept - n], m.old_sketch[kept - n]
-            else:
-                k_exact, k_sketch = batch.exact[kept], batch.sketch[kept]
-            if batch.exact[i] == k_exact:
-                sim = 1.0
-            else:
-                sim = float(sketch_jaccard(batch.sketch[i], k_sketch, self.p.num_perm))
-            verdicts[i] = Verdict(cluster, cluster, kept >= n, round(sim, 4))
+        self._save(verdicts, batch)
+        return verdicts
 
+    def _save(self, verdicts: list[Verdict], batch: Batch) -> None:
         if self.index is not None:
             rows = np.array(
                 [i for i, v in enumerate(verdicts) if v.duplicate_of is None], dtype=np.int64
@@ -333,7 +353,6 @@ class Deduper:
             self.index.add([self._ids[int(i)] for i in rows], batch, rows)
             self.index.save()
             self.index.close()
-        return verdicts
 
 
 def dedup_ids(ids: Sequence[str], texts: Sequence[str], cfg: Frozen) -> list[Verdict]:

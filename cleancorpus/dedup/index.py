@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from cleancorpus.dedup.lsh import pairs_against, sketch_jaccard, unique_pairs
+from cleancorpus.dedup.lsh import pairs_against, sketch_jaccard, sorted_unique, unique_pairs
 from cleancorpus.dedup.minhash import Params
 
 FORMAT = "cleancorpus-dedup-index/1"
@@ -237,7 +237,8 @@ class FileIndex:
         pairs = np.concatenate((exact_pairs, near))
         sim = np.concatenate((np.ones(len(exact_pairs)), sims))
         # Renumber the old documents involved as nodes 0..k-1, oldest first.
-        olds, node = np.unique(pairs[:, 1], return_inverse=True)
+        olds = sorted_unique(pairs[:, 1])
+        node = np.searchsorted(olds, pairs[:, 1])
         pairs = np.stack((pairs[:, 0], node.reshape(-1)), axis=1)
         return Matches(
             pairs,
