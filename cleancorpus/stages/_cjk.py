@@ -9,6 +9,7 @@ standards (GB 2312-80 level 1, Big5 常用字; see ``data/common_hanzi.txt``).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
@@ -34,6 +35,30 @@ def common_hanzi(name: str) -> frozenset[str]:
 @lru_cache(maxsize=4)
 def pinyin_syllables(name: str) -> frozenset[str]:
     return frozenset(word for line in read_data(name) for word in line.split())
+
+
+class CharSet:
+    """Fast "does this text hold any of these characters": one regex class per plane.
+
+    Python's regex engine turns a large class of BMP characters into a lookup table but
+    checks a class holding astral characters one alternative at a time; the astral part is
+    searched only in texts that have an astral character at all.
+    """
+
+    _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+    def __init__(self, chars: str | set[str]) -> None:
+        bmp = "".join(sorted(ch for ch in set(chars) if ord(ch) <= 0xFFFF))
+        astral = "".join(sorted(ch for ch in set(chars) if ord(ch) > 0xFFFF))
+        self.bmp = re.compile("[" + re.escape(bmp) + "]") if bmp else None
+        self.astral = re.compile("[" + re.escape(astral) + "]") if astral else None
+
+    def search(self, text: str) -> bool:
+        if self.bmp is not None and self.bmp.search(text):
+            return True
+        return bool(
+            self.astral is not None and self._ASTRAL.search(text) and self.astral.search(text)
+        )
 
 
 def is_hanzi(ch: str) -> bool:

@@ -32,7 +32,7 @@ class _ChangeCheck:
     """Whether a text holds a key of an entry that changes something, for one configuration."""
 
     def __init__(self, chars: str, phrases: list[str]) -> None:
-        self.chars = re.compile("[" + re.escape(chars) + "]") if chars else None
+        self.chars = _cjk.CharSet(chars) if chars else None
         by_first: dict[str, list[str]] = {}
         for phrase in sorted(phrases):
             by_first.setdefault(phrase[0], []).append(phrase)

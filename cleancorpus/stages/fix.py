@@ -77,8 +77,10 @@ _UNENCODABLE = b"\xfe"  # never valid UTF-8: ends a span
 # U+0085 (NEL) is left out: in scraped text it is byte 0x85 of mojibake, not a line break.
 _NEWLINES = re.compile("\r\n?|[\u2028\u2029\x0b\x0c]")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_CONTROLS = "".join(chr(c) for c in [*range(0x09), *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)])
+_ZERO_WIDTH = re.compile(
+    "[\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069]"
+)
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 _FULLWIDTH_ALNUM = str.maketrans(
     {chr(0xFF10 + i): chr(0x30 + i) for i in range(10)}
@@ -90,9 +92,27 @@ _UNREPAIRABLE = re.compile("(?:锟斤拷)+锟?|\ufffd+")
 
 _HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _PINYIN = re.compile(
-    f"(?<=[{_HANZI}\ufffd])[(（]([a-z\u00e0-\u00fc\u0101-\u01dc\u0300-\u0308]{{1,8}})([1-5]?)[)）]"
+    # The parenthesis first, then a look back at the character before it: far fewer
+    # lookbehinds than checking every position for a preceding hanzi.
+    f"[(（](?<=[{_HANZI}\ufffd][(（])([a-z\u00e0-\u00fc\u0101-\u01dc\u0300-\u0308]{{1,8}})([1-5]?)[)）]"
 )
 _TONE_MARKS = frozenset("\u0300\u0301\u0304\u030c")
+# Changes after which another round may find more to do (see fix()).
+_DEEP = (
+    "fix.html_entity",
+    "fix.gbk_as_latin1",
+    "fix.big5_as_latin1",
+    "fix.utf8_as_gbk",
+    "fix.utf8_as_big5",
+    "fix.utf8_as_latin1",
+    "fix.ftfy",
+    "fix.zero_width",
+    "fix.control",
+    "fix.nfc",
+    "fix.fullwidth",
+    "fix.pinyin",
+    "fix.unrepairable",
+)
 
 
 @dataclass(frozen=True)
@@ -103,8 +123,7 @@ class _Compiled:
     ftfy_config: ftfy.TextFixerConfig
     utf8_gates: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]
     latin_kinds: tuple[tuple[str, str], ...]
-    controls: dict[int, None]
-    spaces: dict[int, str]
+    spaces: re.Pattern[str] | None
     leading: re.Pattern[str]
     trailing: re.Pattern[str]
     blank_lines: re.Pattern[str]
@@ -158,8 +177,7 @@ def _compile(cfg: Frozen) -> _Compiled:
         ftfy_config=ftfy.TextFixerConfig(**dict(cfg["ftfy"]), explain=True),
         utf8_gates=tuple(utf8_gates),
         latin_kinds=tuple(latin_kinds),
-        controls=dict.fromkeys(map(ord, _CONTROLS)),
-        spaces={ord(c): " " for c in _SPACES} if space_policy == "ascii" else {},
+        spaces=re.compile(f"[{_SPACES}]") if space_policy == "ascii" else None,
         leading=re.compile(f"^[{ws}]+", re.M),
         trailing=re.compile(f"[{ws}]+$", re.M),
         blank_lines=re.compile("\n{" + str(int(cfg["max_blank_lines"]) + 2) + ",}"),
@@ -177,54 +195,61 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
         return text, changes
     c = _compile(cfg)
     # A repair can uncover more (a control between two mojibake bytes, a reading inside a
-    # damaged run): run again until nothing changes, so that fix(fix(x)) == fix(x).
+    # damaged run): run again until nothing changes, so that fix(fix(x)) == fix(x). Only
+    # repairs and removals can uncover more (and spaces in text that looked like Latin-1
+    # mojibake: NBSP is byte 0xA0); a round that changed nothing else is the last.
     for _ in range(int(cfg["max_rounds"])):
-        new = _fix_once(text, c, changes)
+        new, again = _fix_once(text, c, changes)
         if new == text:
             break
         text = new
+        if not again:
+            break
     if cfg["unrepairable"] == "keep":
         _unrepairable(text, False, changes)
     return text, changes
 
 
-def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> str:
+def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool]:
+    """One round of every step; also whether another round could find more."""
     cfg = c.cfg
-    text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
+    deep_before = sum(changes[k] for k in _DEEP)
+    latin1_like = False
+    if "\r" in text or "\x0b" in text or "\x0c" in text or "\u2028" in text or "\u2029" in text:
+        text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
     if cfg["html_entities"] and "&" in text:
         text = _unescape(text, changes)
     if c.latin_kinds and _LATIN_GATE.search(text):
+        latin1_like = True
         text = _repair_latin_runs(text, c, changes)
     if cfg["ftfy_enabled"] and _FTFY_GATE.search(text):
+        latin1_like = True
         text = _ftfy(text, c, changes)
     for kind, codecs, gate in c.utf8_gates:
         if gate.search(text):
             text = _repair_utf8_runs(text, kind, codecs, gate, c, changes)
     # After the repairs: the soft hyphen U+00AD is also byte 0xAD of GBK/Big5 shown as Latin-1.
     if cfg["remove_zero_width"]:
-        text = _delete(text, _ZERO_WIDTH, changes, "fix.zero_width")
+        text = _sub_count(_ZERO_WIDTH, "", text, changes, "fix.zero_width")
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
         changes["fix.nfc"] += 1
     if cfg["remove_controls"]:
-        before = len(text)
-        text = text.translate(c.controls)
-        if len(text) != before:
-            changes["fix.control"] += before - len(text)
+        text = _sub_count(_CONTROLS, "", text, changes, "fix.control")
     if cfg["unrepairable"] == "remove":
         text = _unrepairable(text, True, changes)
     if cfg["fullwidth_alnum"] and _FULLWIDTH_RE.search(text):
         n = len(_FULLWIDTH_RE.findall(text))
         text = text.translate(_FULLWIDTH_ALNUM)
         changes["fix.fullwidth"] += n
-    if c.spaces:
-        new = text.translate(c.spaces)
-        if new != text:
-            changes["fix.space"] += sum(a != b for a, b in zip(text, new, strict=True))
-            text = new
+    spaces_before = changes["fix.space"]
+    if c.spaces is not None:
+        text = _sub_count(c.spaces, " ", text, changes, "fix.space")
     if cfg["pinyin_artifacts"] and ("(" in text or "（" in text):
         text = _remove_pinyin(text, c, changes)
-    return _lines(text, c, changes)
+    text = _lines(text, c, changes)
+    deep = sum(changes[k] for k in _DEEP) != deep_before
+    return text, deep or (latin1_like and changes["fix.space"] != spaces_before)
 
 
 def _sub_count(
@@ -233,14 +258,6 @@ def _sub_count(
     text, n = pattern.subn(repl, text)
     if n:
         changes[name] += n
-    return text
-
-
-def _delete(text: str, chars: str, changes: Counter[str], name: str) -> str:
-    before = len(text)
-    text = text.translate(dict.fromkeys(map(ord, chars)))
-    if len(text) != before:
-        changes[name] += before - len(text)
     return text
 
 
@@ -274,9 +291,9 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
         if len(_HIGH_CHAR.findall(run)) < 2:
             continue
         fixed, kind = _fix_latin_run(run, c)
-        if fixed is None and kind == "undecodable":
+        if fixed is None and kind != "utf8":
             # A legitimate Latin word beside the damage spoils the whole run's decoding.
-            pieces = re.split(r"([ \t]+)", run)
+            pieces = re.split("([ \t\xa0]+)", run)
             if len(pieces) == 1:
                 continue
             repaired = []
@@ -303,7 +320,28 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
     return "".join(out)
 
 
+def _latin_words(run: str) -> bool:
+    """Whether every non-ASCII character of ``run`` sits in a Latin word (Ærøskøbing, zhèn).
+
+    GBK and Big5 shown as Latin-1 put non-ASCII characters side by side (``»áÒé``) or next
+    to symbols (``¤@``); a Latin word puts each one beside an ASCII letter.
+    """
+    last = len(run) - 1
+    for i, ch in enumerate(run):
+        if ch <= "\x7f":
+            continue
+        if not ch.isalpha():
+            return False
+        before = i > 0 and run[i - 1].isascii() and run[i - 1].isalpha()
+        after = i < last and run[i + 1].isascii() and run[i + 1].isalpha()
+        if not (before or after):
+            return False
+    return True
+
+
 def _fix_latin_run(run: str, c: _Compiled) -> tuple[str | None, str]:
+    if _latin_words(run):
+        return None, "latin"
     raw = run.translate(_TO_LATIN1).encode("latin-1")
     scorer = c.scorer
     best: tuple[float, str, str] | None = None
@@ -318,13 +356,15 @@ def _fix_latin_run(run: str, c: _Compiled) -> tuple[str | None, str]:
     if best is None:
         return None, "undecodable"
     score, kind, cand = best
-    if kind == "utf8_as_latin1" or not _acceptable(run, cand, score, c):
+    if kind == "utf8_as_latin1":
+        return None, "utf8"
+    if not _acceptable(run, cand, score, c):
         return None, "rejected"
     # ftfy stays in charge of UTF-8 shown as Latin-1/cp1252, including its lossy forms.
     if c.cfg["ftfy_enabled"]:
         ftfy_out = ftfy.fix_encoding(run)
         if ftfy_out != run and scorer.score(ftfy_out)[0] >= score:
-            return None, "rejected"
+            return None, "utf8"
     return cand, kind
 
 
@@ -523,6 +563,15 @@ def _syllable(body: str, syllables: frozenset[str]) -> tuple[bool, bool]:
 
 
 def _remove_pinyin(text: str, c: _Compiled, changes: Counter[str]) -> str:
+    # Readings in a row, 會(huì)(huì), come off one per pass.
+    while True:
+        new = _remove_pinyin_once(text, c, changes)
+        if new == text:
+            return text
+        text = new
+
+
+def _remove_pinyin_once(text: str, c: _Compiled, changes: Counter[str]) -> str:
     found = []
     for m in _PINYIN.finditer(text):
         ok, toned = _syllable(m.group(1), c.syllables)
@@ -555,9 +604,14 @@ def _lines(text: str, c: _Compiled, changes: Counter[str]) -> str:
         text = _sub_count(c.trailing, "", text, changes, "fix.trailing_space")
     if cfg["strip_leading_space"]:
         text = _sub_count(c.leading, "", text, changes, "fix.leading_space")
-    text = _sub_count(
-        c.blank_lines, "\n" * (int(cfg["max_blank_lines"]) + 1), text, changes, "fix.blank_lines"
-    )
+    if "\n\n" in text:
+        text = _sub_count(
+            c.blank_lines,
+            "\n" * (int(cfg["max_blank_lines"]) + 1),
+            text,
+            changes,
+            "fix.blank_lines",
+        )
     ends_with_newline = text.endswith("\n")
     stripped = text.strip("\n")
     if stripped != text.rstrip("\n") or text.rstrip("\n") + "\n" * ends_with_newline != text:
