@@ -67,7 +67,7 @@ def _s2t():
 @lru_cache(maxsize=1)
 def sample_sentences() -> tuple[str, ...]:
     out: list[str] = []
-    for path in sorted(SAMPLE_DIR.glob("*.txt")):
+    for path in sorted(SAMPLE_DIR.glob("00[0-4]_*.txt")):  # the five seeds: a stable corpus
         text = _t2s().convert(_PINYIN_RE.sub("", path.read_text("utf-8", "replace")))
         for s in _SPLIT_RE.split(text):
             s = s.strip()
