@@ -5,6 +5,7 @@ with ``<name>.out.txt`` (the body, written by hand). A piece of input text is a 
 between HTML tags of a line; a piece is *body* if the expected output has it, else boilerplate.
 
     python bench/strip_report.py          # table per fixture, totals, and strip MB/s
+    python bench/strip_report.py a b      # the same over fixtures a and b only
 
 Goals: ≥ 95% of boilerplate pieces removed, ≥ 99.5% of body characters kept.
 """
@@ -64,11 +65,12 @@ def score(page: str, expected: str, got: str) -> dict[str, int]:
     }
 
 
-def fixture_scores(cfg: Any = None) -> dict[str, Any]:
-    """Per-fixture scores and totals: ``removed_ratio`` and ``kept_ratio`` over all fixtures."""
+def fixture_scores(cfg: Any = None, names: list[str] | None = None) -> dict[str, Any]:
+    """Per-fixture scores and totals: ``removed_ratio`` and ``kept_ratio`` over the fixtures
+    (all of them, or ``names``)."""
     cfg = cfg if cfg is not None else load_config()["strip"]
     per: dict[str, dict[str, int]] = {}
-    for name in fixture_names():
+    for name in names or fixture_names():
         page = (FIXTURES / f"{name}.in.txt").read_text(encoding="utf-8")
         expected = (FIXTURES / f"{name}.out.txt").read_text(encoding="utf-8")
         per[name] = score(page, expected, strip(page, cfg)[0])
@@ -101,7 +103,8 @@ def throughput(cfg: Any, seconds: float = 1.0) -> float:
 
 def main() -> None:
     cfg = load_config()["strip"]
-    report = fixture_scores(cfg)
+    # Optional fixture names: score a subset, e.g. pages written blind before a rule change.
+    report = fixture_scores(cfg, sys.argv[1:] or None)
     print(f"{'fixture':<22}{'boilerplate':>12}{'removed':>9}{'body chars':>12}{'kept':>8}")
     for name, s in report["fixtures"].items():
         print(

@@ -64,6 +64,7 @@ _RULE_KEYS = {
     "inner",
     "max_lines",
     "reason",
+    "next",
 }
 _REQUIRED = ("name", "kind", "pattern")
 _SPACE = re.compile(r"\s+")
@@ -87,6 +88,7 @@ class Rule:
     inner: re.Pattern[str] | None = None
     max_lines: int = 0
     reason: str = ""
+    next: re.Pattern[str] | None = None  # the next non-blank line must match
 
     def in_zone(self, zone: str) -> bool:
         if self.zone == "anywhere" or zone == "none":
@@ -112,6 +114,12 @@ class Rules:
     template_min_chars: int
     template_max_chars: int
     template_zone: str
+    body_min_cjk_share: float
+    header_anchors: frozenset[str]
+    header_anchor_vetoes: frozenset[str]
+    footer_triggers: frozenset[str]
+    latin_chrome: int  # longest header line without Chinese that counts as chrome; 0: off
+    footer_spare: re.Pattern[str]
 
 
 def _compile_regex(text: Any, what: str, rule: str, source: str) -> re.Pattern[str]:
@@ -170,6 +178,7 @@ def _make_rule(raw: Any, source: str, index: int) -> Rule:
         inner=opt("inner"),
         max_lines=raw.get("max_lines", 0),
         reason=raw.get("reason", ""),
+        next=opt("next"),
     )
 
 
@@ -239,7 +248,19 @@ def _compiled(cfg: Frozen) -> Rules:
         template_min_chars=int(cfg["template_min_chars"]),
         template_max_chars=int(cfg["template_max_chars"]),
         template_zone=zone,
+        body_min_cjk_share=float(cfg["body_min_cjk_share"]),
+        header_anchors=_names(cfg["header_anchor_rules"]),
+        header_anchor_vetoes=_names(cfg["header_anchor_veto_rules"]),
+        footer_triggers=_names(cfg["footer_cut_rules"]),
+        latin_chrome=int(cfg["latin_edge_max_chars"]) if cfg["latin_edge_lines"] else 0,
+        footer_spare=_compile_regex(
+            cfg["footer_cut_spare_pattern"], "footer_cut_spare_pattern", "config", "[strip]"
+        ),
     )
+
+
+def _names(names: Any) -> frozenset[str]:
+    return frozenset(n if n.startswith("strip.") else f"strip.{n}" for n in names)
 
 
 # ---- analysis -----------------------------------------------------------------------------
@@ -347,11 +368,32 @@ def _template_ok(s: str, rules: Rules) -> bool:
     )
 
 
-def _classify(
-    work: list[str], rules: Rules, template: Mapping[int, int]
-) -> list[tuple[str | None, str]]:
-    stripped = [w.strip() for w in work]
-    matches = [_matching(rules, s) for s in stripped]
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _cjk_share(s: str) -> float:
+    n = len(s) - s.count(" ")
+    return len(_CJK.findall(s)) / n if n else 0.0
+
+
+def _with_next(work: list[str], matches: list[list[Rule]], rules: Rules) -> None:
+    """Drop matches whose ``next`` condition (on the next non-blank line) fails."""
+    nxt = ""
+    for i in range(len(work) - 1, -1, -1):
+        s = work[i]
+        if matches[i] and any(r.next is not None for r in matches[i]):
+            matches[i] = [
+                r for r in matches[i] if r.next is None or r.next.search(nxt[: rules.max_line])
+            ]
+        if s:
+            nxt = s
+
+
+def _body_bounds(
+    stripped: list[str], matches: list[list[Rule]], rules: Rules
+) -> tuple[int | None, int | None, bool]:
+    """First and last line of the body, and whether the body is Chinese text."""
     # A line an ``anywhere`` rule removes cannot bound the body (seed 002's long disclaimer
     # after the article must not make the 延伸阅读 list part of the body).
     body = [
@@ -359,14 +401,32 @@ def _classify(
         for i, s in enumerate(stripped)
         if _is_body(s, rules) and not any(r.zone == "anywhere" for r in matches[i])
     ]
-    start, end = (body[0], body[-1]) if body else (None, None)
-    if end is not None:
-        # A short closing sentence ("特此通知。") extends the body; it never starts it, as a
-        # headline ending in ？ or a one-line lead could.
-        for i in range(len(stripped) - 1, end, -1):
-            if not matches[i] and _is_sentence(stripped[i], rules):
-                end = i
-                break
+    # In a Chinese page, a long line without Chinese ("GMT+8, …, Processed in 0.07 s, …", an
+    # English footer sentence) does not make the body; a page without Chinese keeps them all.
+    cjk = [i for i in body if _cjk_share(stripped[i]) >= rules.body_min_cjk_share]
+    if cjk:
+        body = cjk
+    if not body:
+        return None, None, False
+    start, end = body[0], body[-1]
+    # A short closing sentence ("特此通知。") extends the body; it never starts it, as a
+    # headline ending in ？ or a one-line lead could. The search stops at the first line of
+    # page furniture: a sentence below a share widget or a 责任编辑 line is not the article's.
+    for i in range(end + 1, len(stripped)):
+        if any(r.name in rules.footer_triggers for r in matches[i]):
+            break
+        if not matches[i] and _is_sentence(stripped[i], rules):
+            end = i
+    return start, end, bool(cjk)
+
+
+def _classify(
+    work: list[str], rules: Rules, template: Mapping[int, int]
+) -> list[tuple[str | None, str]]:
+    stripped = [w.strip() for w in work]
+    matches = [_matching(rules, s) for s in stripped]
+    _with_next(stripped, matches, rules)
+    start, end, cjk_body = _body_bounds(stripped, matches, rules)
 
     def zone(i: int) -> str:
         if start is None or end is None:
@@ -384,7 +444,8 @@ def _classify(
             (r for r in matches[i] if r.in_zone(z) and (r.kind == "line" or z != "none")), None
         )
         if rule is not None:
-            out[i] = (rule.name, rule.reason or f"matches rule {rule.name} ({z})")
+            why = rule.reason or f"matches rule {rule.name} ({z})"
+            out[i] = (rule.name, why if rule.next is None else f"{why} (the next line matches)")
             if rule.kind == "block" and block is None:
                 block = (rule, i, z)
             if rule.continuation is not None:
@@ -417,7 +478,62 @@ def _classify(
             ):
                 out[i] = ("strip.template", f"repeated in {count} documents")
         i += 1
+    if start is not None and end is not None:
+        _edges(stripped, out, start, end, cjk_body, rules)
     return out
+
+
+def _spared(s: str, rules: Rules) -> bool:
+    return len(s) >= rules.body_short_min_chars and bool(
+        rules.footer_spare.search(s[: rules.max_line])
+    )
+
+
+def _edges(
+    stripped: list[str],
+    out: list[tuple[str | None, str]],
+    start: int,
+    end: int,
+    cjk_body: bool,
+    rules: Rules,
+) -> None:
+    """Zone heuristics for the lines no rule removed, in the header and the footer.
+
+    - Above the last navigation bar or breadcrumb of the header, everything is site chrome
+      (logo text, site name, weather, menu items): the title is always below them.
+    - In a Chinese page, a header line without any Chinese is chrome (an English site name).
+    - Below the first line of page furniture in the footer (a share widget, 上一篇, 责任编辑,
+      a licence…), everything is furniture: link lists, account names, buttons.
+    """
+    anchor = -1
+    for i in range(start):
+        rule = out[i][0]
+        if rule in rules.header_anchors:
+            vetoed = any(
+                r.name in rules.header_anchor_vetoes for r in _matching(rules, stripped[i])
+            )
+            if not vetoed:
+                anchor = i
+    for i in range(start):
+        s = stripped[i]
+        if not s or out[i][0] is not None:
+            continue
+        if i < anchor:
+            out[i] = ("strip.header_chrome", f"above the navigation at line {anchor + 1}")
+        elif cjk_body and len(s) <= rules.latin_chrome and _LATIN.search(s) and not _CJK.search(s):
+            out[i] = ("strip.header_chrome", "no Chinese in the header of a Chinese page")
+    cut = next(
+        (i for i in range(end + 1, len(stripped)) if out[i][0] in rules.footer_triggers), None
+    )
+    if cut is None:
+        return
+    for i in range(cut + 1, len(stripped)):
+        s = stripped[i]
+        if s and out[i][0] is None and not _spared(s, rules):
+            out[i] = (
+                "strip.footer_chrome",
+                f"below the page furniture at line {cut + 1} ({out[cut][0]})",
+            )
 
 
 def _analyse(text: str, cfg: Frozen, template: Mapping[int, int]) -> tuple[list[Entry], bool]:
