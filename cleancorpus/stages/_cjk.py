@@ -10,7 +10,6 @@ standards (GB 2312-80 level 1, Big5 常用字; see ``data/common_hanzi.txt``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -71,93 +70,63 @@ def is_hanzi(ch: str) -> bool:
     )
 
 
-# Punctuation and symbols that real Chinese text uses: CJK symbols, full-width forms,
-# general punctuation (dashes, curly quotes, ellipsis), number forms and enclosed numerals.
-def _is_cjk_punct(o: int) -> bool:
-    return (
-        0x3000 <= o <= 0x303F
-        or 0xFF01 <= o <= 0xFF5E
-        or 0x2010 <= o <= 0x2027
-        or 0x2030 <= o <= 0x203B
-        or 0x2160 <= o <= 0x217F
-        or 0x2460 <= o <= 0x24FF
-        or 0x3200 <= o <= 0x32FF
-        or 0xFE30 <= o <= 0xFE4F
-    )
-
-
-# What mojibake is made of besides hanzi: Latin-1 supplement and C1 controls, Latin
-# extended, IPA, spacing modifiers, Greek, Cyrillic, box drawing and block elements,
-# geometric shapes, kana, hangul, private use, CJK compatibility forms.
-def _is_suspicious(o: int) -> bool:
-    return (
-        0x80 <= o <= 0x2FF
-        or 0x370 <= o <= 0x52F
-        or 0x2500 <= o <= 0x25FF
-        or 0x3040 <= o <= 0x30FF
-        or 0x3130 <= o <= 0x318F
-        or 0xAC00 <= o <= 0xD7AF
-        or 0xE000 <= o <= 0xF8FF
-        or 0xF0000 <= o
-    )
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+_HANZI_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f]")
+_PUNCT_RE = re.compile(
+    "[\u3000-\u303f\uff01-\uff5e\u2010-\u2027\u2030-\u203b\u2160-\u217f\u2460-\u24ff"
+    "\u3200-\u32ff\ufe30-\ufe4f]"
+)
+_SUSPICIOUS_RE = re.compile(
+    "[\x80-\u02ff\u0370-\u052f\u2500-\u25ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7af"
+    "\ue000-\uf8ff\U000f0000-\U0010ffff]"
+)
+_LATIN_LETTER = "[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+_LATIN_IN_WORD = re.compile(f"(?<=[A-Za-z]){_LATIN_LETTER}|{_LATIN_LETTER}(?=[A-Za-z])")
 
 
 class Scorer:
-    """Mean plausibility of the non-ASCII characters of a string, from configured weights."""
+    """Mean plausibility of the non-ASCII characters of a string, from configured weights.
+
+    Classes, by weight: common hanzi (``common``), other hanzi, CJK punctuation, what mojibake
+    is made of (Latin-1 and Latin extended, Greek, Cyrillic, box drawing, kana, hangul,
+    private use), anything else. Counted with regexes, so scoring costs a few C scans.
+    """
 
     def __init__(self, common: frozenset[str], weights: Mapping[str, float]) -> None:
-        self.common = common
+        self.common = re.compile("[" + re.escape("".join(sorted(common))) + "]")
         self.w_common = float(weights["common_hanzi"])
         self.w_hanzi = float(weights["other_hanzi"])
         self.w_punct = float(weights["cjk_punct"])
         self.w_suspicious = float(weights["suspicious"])
         self.w_other = float(weights["other"])
-        self._cache: dict[str, float] = {}
-
-    def weight(self, ch: str) -> float:
-        w = self._cache.get(ch)
-        if w is None:
-            o = ord(ch)
-            if ch in self.common:
-                w = self.w_common
-            elif is_hanzi(ch):
-                w = self.w_hanzi
-            elif _is_cjk_punct(o):
-                w = self.w_punct
-            elif _is_suspicious(o) or unicodedata.category(ch) in ("Cc", "Co", "Cn"):
-                w = self.w_suspicious
-            else:
-                w = self.w_other
-            self._cache[ch] = w
-        return w
 
     def score(self, text: str, latin_words: bool = True) -> tuple[float, int]:
         """(mean weight, count) over the characters outside ASCII and U+FFFD; (0.0, 0) for none.
 
-        With ``latin_words``, Latin letters inside Latin words are left out (a repaired run
-        may keep pinyin or names); a damaged run is scored without it, since GBK/Big5 shown
-        as Latin-1 mixes accented letters with ASCII trail bytes (時間 -> ``•rég``).
+        U+FFFD says nothing about the script (a character is lost, whatever it was). With
+        ``latin_words``, Latin letters beside an ASCII letter are left out: a repaired run may
+        keep pinyin or names (zhèn, café); a damaged run is scored without it, since GBK or
+        Big5 shown as Latin-1 mixes accented letters with ASCII trail bytes (時間 -> ``•rég``).
         """
-        total = 0.0
-        n = 0
-        last = len(text) - 1
-        for i, ch in enumerate(text):
-            # U+FFFD says nothing about the script: a character is lost, whatever it was.
-            if ch > "\x7f" and ch != "\ufffd":
-                w = self.weight(ch)
-                # A Latin letter beside an ASCII letter is Latin text (café, zhèn), not mojibake:
-                # it is left out of the mean.
-                if (
-                    latin_words
-                    and w < 0
-                    and ch.isalpha()
-                    and ch < "\u0250"
-                    and (
-                        (i > 0 and text[i - 1].isascii() and text[i - 1].isalpha())
-                        or (i < last and text[i + 1].isascii() and text[i + 1].isalpha())
-                    )
-                ):
-                    continue
-                total += w
-                n += 1
-        return (total / n if n else 0.0), n
+        n = len(_NON_ASCII.findall(text))
+        if not n:
+            return 0.0, 0
+        common = len(self.common.findall(text))
+        hanzi = len(_HANZI_RE.findall(text))
+        punct = len(_PUNCT_RE.findall(text))
+        suspicious = len(_SUSPICIOUS_RE.findall(text))
+        other = n - hanzi - punct - suspicious
+        if latin_words:
+            in_words = len(_LATIN_IN_WORD.findall(text))
+            suspicious -= in_words
+            n -= in_words
+            if not n:
+                return 0.0, 0
+        total = (
+            self.w_common * common
+            + self.w_hanzi * (hanzi - common)
+            + self.w_punct * punct
+            + self.w_suspicious * suspicious
+            + self.w_other * other
+        )
+        return total / n, n

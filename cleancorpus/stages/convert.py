@@ -33,21 +33,24 @@ class _ChangeCheck:
 
     def __init__(self, chars: str, phrases: list[str]) -> None:
         self.chars = _cjk.CharSet(chars) if chars else None
+        # One alternation per first character: the regex engine scans for the first
+        # characters in C and tries only that character's branch.
         by_first: dict[str, list[str]] = {}
-        for phrase in sorted(phrases):
-            by_first.setdefault(phrase[0], []).append(phrase)
-        self.by_first = {k: tuple(v) for k, v in by_first.items()}
-        firsts = "".join(self.by_first)
-        self.firsts = re.compile("[" + re.escape(firsts) + "]") if firsts else None
+        for phrase in phrases:
+            by_first.setdefault(phrase[0], []).append(phrase[1:])
+        branches = [
+            re.escape(first)
+            + "(?:"
+            + "|".join(map(re.escape, sorted(rests, key=len, reverse=True)))
+            + ")"
+            for first, rests in sorted(by_first.items())
+        ]
+        self.phrases = re.compile("|".join(branches)) if branches else None
 
     def may_change(self, text: str) -> bool:
         if self.chars is not None and self.chars.search(text):
             return True
-        if self.firsts is not None:
-            for m in self.firsts.finditer(text):
-                if text.startswith(self.by_first[m.group()], m.start()):
-                    return True
-        return False
+        return self.phrases is not None and self.phrases.search(text) is not None
 
 
 @dataclass(frozen=True)

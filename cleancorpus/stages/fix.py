@@ -47,7 +47,7 @@ _CP1252_CHARS = "".join(_CP1252)
 _TO_LATIN1 = str.maketrans({ch: chr(b) for ch, b in _CP1252.items()})
 
 _HIGH = "\x80-\xff" + _CP1252_CHARS
-_LATIN_RUN = re.compile(f"[\t\x20-\x7e{_HIGH}]+")
+_ASCII_RUN = re.compile("[\t\x20-\x7e]*")
 _HIGH_CHAR = re.compile(f"[{_HIGH}]")
 _LATIN_GATE = re.compile(f"[{_HIGH}][\t\x20-\x7e{_HIGH}]*[{_HIGH}]")
 
@@ -286,10 +286,15 @@ def _unescape(text: str, changes: Counter[str]) -> str:
 def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
     out: list[str] = []
     last = 0
-    for m in _LATIN_RUN.finditer(text):
-        run = m.group()
-        if len(_HIGH_CHAR.findall(run)) < 2:
-            continue
+    # From the first to the last Latin-1/cp1252 character of a stretch without hanzi, plus
+    # the ASCII after it (trail bytes: Big5 一 is ``¤@``) and the ASCII letters before it
+    # (the start of a Latin word).
+    for m in _LATIN_GATE.finditer(text):
+        start = m.start()
+        while start > last and text[start - 1].isascii() and text[start - 1].isalpha():
+            start -= 1
+        end = _ASCII_RUN.match(text, m.end()).end()
+        run = text[start:end]
         fixed, kind = _fix_latin_run(run, c)
         if fixed is None and kind != "utf8":
             # A legitimate Latin word beside the damage spoils the whole run's decoding.
@@ -311,9 +316,9 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
             continue
         else:
             changes["fix." + kind] += 1
-        out.append(text[last : m.start()])
+        out.append(text[last:start])
         out.append(fixed)
-        last = m.end()
+        last = end
     if not out:
         return text
     out.append(text[last:])
