@@ -95,17 +95,29 @@ def _session(address: str | None, env: pipeline.RunEnv) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _data_context() -> Iterator[None]:
+    """Ordered maps, no progress bars, and the pull-based sort shuffle for the groupbys.
+
+    Ray Data's default hash shuffle starts aggregator actors for every groupby: about 20 s
+    per groupby on a 2-CPU instance before any work; the sort shuffle runs as plain tasks.
+    """
+    from ray.data.context import ShuffleStrategy
+
     ctx = ray.data.DataContext.get_current()
-    saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars)
+    saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.shuffle_strategy)
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
+    ctx.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
     data_log = logging.getLogger("ray.data")
     level = data_log.level
     data_log.setLevel(logging.ERROR)  # per-dataset INFO lines would drown the summary
     try:
         yield
     finally:
-        ctx.execution_options.preserve_order, ctx.enable_progress_bars = saved
+        (
+            ctx.execution_options.preserve_order,
+            ctx.enable_progress_bars,
+            ctx.shuffle_strategy,
+        ) = saved
         data_log.setLevel(level)
 
 
@@ -152,12 +164,14 @@ class _LineKeys:
     """strip's first pass: the line keys leave the document (as ``gather_templates`` pops them)."""
 
     def take(self, doc: Document) -> tuple[str, list[int]]:
-        return doc.group, sorted(doc.extra.pop("line_keys", None) or ())
+        # As int64 (the same 64 bits): sort-based shuffles handle signed keys only.
+        keys = np.array(sorted(doc.extra.pop("line_keys", None) or ()), dtype=np.uint64)
+        return doc.group, keys.view(np.int64)
 
-    def columns(self, rows: list[tuple[str, list[int]]]) -> dict[str, pa.Array]:
+    def columns(self, rows: list[tuple[str, np.ndarray]]) -> dict[str, pa.Array]:
         return {
             "group": pa.array([g for g, _ in rows], pa.string()),
-            "keys": pa.array([k for _, k in rows], pa.list_(pa.uint64())),
+            "keys": pa.array([k for _, k in rows], pa.list_(pa.int64())),
         }
 
 
@@ -219,9 +233,7 @@ def _explode_keys(table: pa.Table) -> pa.Table:
     keys = table.column("keys").combine_chunks()
     lengths = keys.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
     groups = np.repeat(np.arange(len(table)), lengths)
-    return pa.table(
-        {"group": table.column("group").take(pa.array(groups)), "key": keys.flatten()}
-    )
+    return pa.table({"group": table.column("group").take(pa.array(groups)), "key": keys.flatten()})
 
 
 def _frequent(table: pa.Table, min_docs: int) -> pa.Table:
@@ -233,6 +245,7 @@ def _frequent(table: pa.Table, min_docs: int) -> pa.Table:
 # Dedup: exact and band hashes shuffled by key, pairs found and verified per partition
 
 _EXACT = -1  # the ``kind`` of an exact-hash row; band rows carry their band number
+_U64 = (1 << 64) - 1
 
 
 def _explode_bands(table: pa.Table, partitions: int, bands: int, sketch_bytes: int) -> pa.Table:
@@ -255,9 +268,9 @@ def _explode_bands(table: pa.Table, partitions: int, bands: int, sketch_bytes: i
         {
             "part": pa.array((key % np.uint64(partitions)).astype(np.int64)),
             "kind": pa.array(kind.astype(np.int16)),
-            "key": pa.array(key),
+            "key": pa.array(key.view(np.int64)),
             "i": pa.array(i[src]),
-            "exact": pa.array(exact[src]),
+            "exact": pa.array(exact[src].view(np.int64)),  # signed: see _LineKeys
             "sketch": table.column("sketch").take(take),
             "id": table.column("id").take(take),
             "length": table.column("length").take(take),
@@ -290,8 +303,8 @@ def _partition_edges(table: pa.Table, settings: tuple[int, int, bool, float, int
         return _EDGES.empty_table()
     kind = table.column("kind").to_numpy()
     i = table.column("i").to_numpy()
-    key = np.asarray(table.column("key").to_numpy(), dtype=np.uint64)
-    exact = np.asarray(table.column("exact").to_numpy(), dtype=np.uint64)
+    key = table.column("key").to_numpy()
+    exact = table.column("exact").to_numpy()
     sketch = _matrix(table.column("sketch"), sketch_bytes, np.uint8)
     found = []
     for k in np.unique(kind).tolist():
@@ -323,49 +336,49 @@ def _partition_edges(table: pa.Table, settings: tuple[int, int, bool, float, int
 
 
 def _verdicts(edges: Iterable[pa.Table], keep: str) -> dict[int, tuple[str, str | None]]:
-    """Union-find over the edges; the kept member by the Deduper's rule; verdicts by position.
+    """Connected components of the edges; the kept member by the Deduper's rule.
 
-    Positions are the documents' input positions; the Deduper numbers the documents it is
-    given in the same order, so "first" (smallest) and the length tie-break agree.
+    Returns ``(cluster, duplicate_of)`` by input position, for the documents in some pair only.
+    Positions order the documents as the Deduper's row numbers do, so "first" (the smallest)
+    and "longest" (ties to the earliest) pick the same member.
     """
-    from cleancorpus.dedup.lsh import UnionFind
+    from cleancorpus.dedup.lsh import components, sorted_unique
 
-    a_parts, b_parts, names, lengths = [], [], {}, {}
+    ends: list[np.ndarray] = []
+    lens: list[np.ndarray] = []
+    names: dict[int, str] = {}
     for t in edges:
         if not len(t):
             continue
-        a = t.column("a").to_numpy()
-        b = t.column("b").to_numpy()
-        a_parts.append(a)
-        b_parts.append(b)
-        for col, side in ((a, "a"), (b, "b")):
-            for x, name, length in zip(
-                col.tolist(),
-                t.column(f"{side}_id").to_pylist(),
-                t.column(f"{side}_len").to_pylist(),
-                strict=True,
-            ):
-                names[x], lengths[x] = name, length
-    if not a_parts:
+        for side in ("a", "b"):
+            pos = t.column(side).to_numpy()
+            ends.append(pos)
+            lens.append(np.asarray(t.column(f"{side}_len").to_numpy(), dtype=np.int64))
+            names.update(zip(pos.tolist(), t.column(f"{side}_id").to_pylist(), strict=True))
+    if not ends:
         return {}
-    a, b = np.concatenate(a_parts), np.concatenate(b_parts)
-    nodes = np.unique(np.concatenate((a, b)))
-    uf = UnionFind(len(nodes))
-    for x, y in zip(np.searchsorted(nodes, a).tolist(), np.searchsorted(nodes, b).tolist(), strict=True):
-        uf.union(x, y)
-    positions = nodes.tolist()
-    members: dict[int, list[int]] = {}
-    for x, pos in enumerate(positions):
-        members.setdefault(uf.find(x), []).append(pos)
+    half = len(ends) // 2
+    a = np.concatenate(ends[0::2]) if half else np.zeros(0, np.int64)
+    b = np.concatenate(ends[1::2]) if half else np.zeros(0, np.int64)
+    nodes = sorted_unique(np.concatenate((a, b)))
+    root = components(
+        len(nodes), np.stack((np.searchsorted(nodes, a), np.searchsorted(nodes, b)), axis=1)
+    )
+    if keep == "longest":
+        length = np.zeros(len(nodes), dtype=np.int64)
+        length[np.searchsorted(nodes, np.concatenate(ends))] = np.concatenate(lens)
+        order = np.lexsort((nodes, -length, root))  # per component: longest, then earliest
+        head = np.ones(len(order), dtype=bool)
+        head[1:] = root[order][1:] != root[order][:-1]
+        kept_of_root = np.empty(len(nodes), dtype=np.int64)
+        kept_of_root[root[order][head]] = order[head]
+        kept = kept_of_root[root]
+    else:
+        kept = root  # the component's smallest node: its first document
     out: dict[int, tuple[str, str | None]] = {}
-    for mem in members.values():
-        if keep == "longest":
-            kept = max(mem, key=lambda p: (lengths[p], -p))
-        else:
-            kept = min(mem)
-        cluster = names[kept]
-        for p in mem:
-            out[p] = (cluster, None if p == kept else cluster)
+    for pos, k in zip(nodes.tolist(), nodes[kept].tolist(), strict=True):
+        cluster = names[k]
+        out[pos] = (cluster, None if pos == k else cluster)
     return out
 
 
@@ -379,7 +392,9 @@ class _Run:
         cpus = int(ray.cluster_resources().get("CPU", 2))
         self.partitions = max(2, 2 * cpus)
 
-    def execute(self, source: Iterable[Document], procs: list[pipeline.Processor]) -> Iterator[Document]:
+    def execute(
+        self, source: Iterable[Document], procs: list[pipeline.Processor]
+    ) -> Iterator[Document]:
         """``pipeline.run``'s fold, with Ray datasets between the barriers."""
         ds = self._ingest(source)
         pending: tuple[Step, ...] = ()
@@ -480,9 +495,11 @@ class _Run:
                 batch.column("count()").to_pylist(),
                 strict=True,
             ):
-                templates.setdefault(group, {})[int(key)] = int(n)
+                templates.setdefault(group, {})[key & _U64] = n
         self.env.notes["template_lines"] = sum(len(t) for t in templates.values())
-        return ds.select_columns(["i", "doc"]), (Step("strip", pipeline.strip_step, (cfg, templates)),)
+        return ds.select_columns(["i", "doc"]), (
+            Step("strip", pipeline.strip_step, (cfg, templates)),
+        )
 
     def _dedup(
         self, ds: ray.data.Dataset, steps: tuple[Step, ...]
@@ -503,7 +520,11 @@ class _Run:
                 _explode_bands,
                 batch_format="pyarrow",
                 batch_size=None,
-                fn_kwargs={"partitions": self.partitions, "bands": p.bands, "sketch_bytes": sketch_bytes},
+                fn_kwargs={
+                    "partitions": self.partitions,
+                    "bands": p.bands,
+                    "sketch_bytes": sketch_bytes,
+                },
             )
             .groupby("part", num_partitions=self.partitions)
             .map_groups(
