@@ -60,16 +60,6 @@ class CharSet:
         )
 
 
-def is_hanzi(ch: str) -> bool:
-    o = ord(ch)
-    return (
-        0x4E00 <= o <= 0x9FFF
-        or 0x3400 <= o <= 0x4DBF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x20000 <= o <= 0x3134F
-    )
-
-
 _NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 _HANZI_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f]")
 _PUNCT_RE = re.compile(

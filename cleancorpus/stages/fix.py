@@ -96,6 +96,7 @@ _PINYIN = re.compile(
     # lookbehinds than checking every position for a preceding hanzi.
     f"[(（](?<=[{_HANZI}\ufffd][(（])([a-z\u00e0-\u00fc\u0101-\u01dc\u0300-\u0308]{{1,8}})([1-5]?)[)）]"
 )
+_HANZI_OR_LOST = re.compile(f"[{_HANZI}\ufffd]")
 _TONE_MARKS = frozenset("\u0300\u0301\u0304\u030c")
 # Changes after which another round may find more to do (see fix()).
 _DEEP = (
@@ -366,7 +367,7 @@ def _fix_latin_run(run: str, c: _Compiled) -> tuple[str | None, str]:
     if not _acceptable(run, cand, score, c):
         return None, "rejected"
     # ftfy stays in charge of UTF-8 shown as Latin-1/cp1252, including its lossy forms.
-    if c.cfg["ftfy_enabled"]:
+    if c.cfg["ftfy_enabled"] and _UTF8_TWO_CJK.search(raw):
         ftfy_out = ftfy.fix_encoding(run)
         if ftfy_out != run and scorer.score(ftfy_out)[0] >= score:
             return None, "utf8"
@@ -378,7 +379,7 @@ def _acceptable(
 ) -> bool:
     cfg = c.cfg
     # U+FFFD in a repaired run stands for a character (nearly always a hanzi) lost to the damage.
-    if sum(1 for ch in cand if ch == "\ufffd" or _cjk.is_hanzi(ch)) < cfg["min_repair_hanzi"]:
+    if len(_HANZI_OR_LOST.findall(cand)) < cfg["min_repair_hanzi"]:
         return False
     # A repair may lose what the damage already lost, and little more.
     lost = cand.count("\ufffd") - orig.count("\ufffd")
@@ -445,7 +446,7 @@ def _repair_utf8_runs(
     lines = text.split("\n")
     changed = False
     for i, line in enumerate(lines):
-        if not gate.search(line):
+        if not gate.search(line) or not _may_hold_utf8(line, codecs):
             continue
         pieces = [_encode_char(ch, codecs, cache) for ch in line]
         if lone_80 and "\ufffd" in line:
@@ -484,6 +485,19 @@ def _repair_utf8_runs(
             lines[i] = "".join(out)
             changed = True
     return "\n".join(lines) if changed else text
+
+
+def _may_hold_utf8(line: str, codecs: tuple[str, ...]) -> bool:
+    """Cheap check before the per-character encoding: two whole 3-byte UTF-8 characters.
+
+    Every U+FFFD is taken for a lost 0x80 here (a superset of what _guess_lost_80 guesses).
+    """
+    parts = line.split("\ufffd")
+    for codec in codecs:
+        raw = b"\x80".join(p.encode(codec, errors="replace") for p in parts)
+        if _UTF8_TWO_CJK.search(raw):
+            return True
+    return False
 
 
 def _guess_lost_80(line: str, pieces: list[bytes]) -> None:
