@@ -596,7 +596,9 @@ def _body_and_boilerplate() -> tuple[list[str], list[str], list[str]]:
         body = set(expected.splitlines())
         paragraphs += [line for line in expected.splitlines() if len(line) >= 40]
         entries = [(ln, rule, why) for ln, rule, why in explain(page, CFG) if ln.strip()]
-        first = next(i for i, (ln, _, _) in enumerate(entries) if ln in body)
+        # The header ends at the first paragraph (a title line is body, but a WeChat byline
+        # below it is still header furniture).
+        first = next(i for i, (ln, _, _) in enumerate(entries) if ln in body and len(ln) >= 40)
         for i, (ln, rule, why) in enumerate(entries):
             # Only lines a rule removes by themselves: not block members, list continuations,
             # front matter, tag rewrites or zone-heuristic lines, which depend on neighbours.
@@ -629,3 +631,90 @@ _PARAS, _HEADER, _FOOTER = _body_and_boilerplate()
 def test_mixed_pages_keep_every_paragraph(header, paragraphs, footer):
     out = _kept("\n".join(header + paragraphs + footer) + "\n")
     assert out == "\n".join(paragraphs) + "\n"
+
+
+# ---- zone heuristics (lines no rule matches) --------------------------------------------------
+
+
+def test_site_chrome_above_the_last_nav_bar_goes():
+    page = f"某某县人民政府门户网站\n今天是2023年10月12日 星期四\n首页 | 政务公开 | 政务服务 | 互动交流\n某某县召开防汛工作会议\n{BODY}\n"
+    assert _kept(page) == f"某某县召开防汛工作会议\n{BODY}\n"
+    assert _rule_of(page, "某某县人民政府门户网站") == "strip.header_chrome"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "打印 | 关闭 | 收藏",  # a widget row that looks like a nav bar
+        "来源：市政府 | 发布时间：2023-01-01 | 浏览：12",  # metadata joined by |
+        "字体：大 | 中 | 小",
+    ],
+)
+def test_a_title_above_widget_or_metadata_rows_stays(line):
+    page = f"某某市召开防汛工作会议\n{line}\n{BODY}\n"
+    assert _kept(page) == f"某某市召开防汛工作会议\n{BODY}\n"
+
+
+@pytest.mark.parametrize("sep", [" | ", "\t"])
+def test_a_flattened_table_is_neither_nav_nor_anchor(sep):
+    rows = [sep.join(r) for r in (("姓名", "单位", "职务"), ("张三", "某局", "科长"))]
+    page = "某某局干部任前公示\n" + "\n".join(rows) + f"\n{BODY}\n"
+    assert _kept(page) == page
+    tail = f"{BODY}\n" + "\n".join(rows) + "\n某某局\n2023年1月1日\n"
+    assert _kept(tail) == tail
+
+
+def test_furniture_below_the_first_footer_widget_goes():
+    page = (
+        f"{BODY}\n扫一扫在手机打开当前页\n最高人民法院\n某某省人民政府\n"
+        "我上个月刚办的，带房产证和身份证就行，从交费到通气大概二十天。\n"
+    )
+    # The link list goes; a sentence with a clause (a forum reply, a remark) is spared.
+    assert _kept(page) == (
+        f"{BODY}\n我上个月刚办的，带房产证和身份证就行，从交费到通气大概二十天。\n"
+    )
+    assert _rule_of(page, "最高人民法院") == "strip.footer_chrome"
+
+
+@pytest.mark.parametrize("line", ["http://www.example.gov.cn/bm", "— 3 —"])
+def test_a_url_or_page_number_does_not_cut_the_signature(line):
+    page = f"{BODY}\n{line}\n联系人：张三\n某某市教育局\n2023年1月1日\n"
+    assert _kept(page) == f"{BODY}\n联系人：张三\n某某市教育局\n2023年1月1日\n"
+
+
+def test_a_closing_sentence_below_furniture_is_not_body():
+    page = f"{BODY}\n责任编辑：王某\n本网站由某某市人民政府办公室主办。\n"
+    assert _kept(page) == f"{BODY}\n"
+
+
+def test_latin_header_lines_of_a_chinese_page_go_and_english_pages_keep_theirs():
+    page = f"Shenzhen Municipal Commerce Bureau\n深圳市举办跨境电商产业对接会\n{BODY}\n"
+    assert _kept(page) == f"深圳市举办跨境电商产业对接会\n{BODY}\n"
+    english = (
+        "Shanghai expands metro network\n"
+        "The city opened three new lines on Saturday, adding 60 kilometres of track, "
+        "officials said.\n"
+    )
+    assert _kept(english) == english
+    assert _kept(english, _with(latin_edge_lines=False)) == english
+
+
+def test_a_long_line_without_chinese_does_not_extend_the_body():
+    page = (
+        f"{BODY}\n分享到：\n回复 举报\n"
+        "GMT+8, 2023-4-14 10:25 , Processed in 0.071 second(s), 28 queries .\n"
+    )
+    assert _kept(page) == f"{BODY}\n"
+
+
+def test_forum_floor_label_needs_a_post_stamp_below():
+    floor = f"{BODY}\n沙发\n发表于 2023-04-12 21:40 | 只看该作者\n{BODY}\n"
+    assert _kept(floor) == f"{BODY}\n{BODY}\n"
+    furniture = f"{BODY}\n沙发\n{BODY}\n"  # a word of the body (a list of furniture)
+    assert _kept(furniture) == furniture
+
+
+def test_zone_heuristics_can_be_switched_off():
+    cfg = _with(header_anchor_rules=[], footer_cut_rules=[])
+    page = f"某某县人民政府门户网站\n首页 | 政务公开 | 政务服务\n{BODY}\n分享到：\n最高人民法院\n"
+    assert _kept(page, cfg) == f"某某县人民政府门户网站\n{BODY}\n最高人民法院\n"

@@ -116,8 +116,8 @@ class Rules:
     template_zone: str
     body_min_cjk_share: float
     header_anchors: frozenset[str]
-    header_anchor_vetoes: frozenset[str]
     footer_triggers: frozenset[str]
+    table_guarded: frozenset[str]
     latin_chrome: int  # longest header line without Chinese that counts as chrome; 0: off
     footer_spare: re.Pattern[str]
 
@@ -250,8 +250,8 @@ def _compiled(cfg: Frozen) -> Rules:
         template_zone=zone,
         body_min_cjk_share=float(cfg["body_min_cjk_share"]),
         header_anchors=_names(cfg["header_anchor_rules"]),
-        header_anchor_vetoes=_names(cfg["header_anchor_veto_rules"]),
         footer_triggers=_names(cfg["footer_cut_rules"]),
+        table_guarded=_names(cfg["table_guard_rules"]),
         latin_chrome=int(cfg["latin_edge_max_chars"]) if cfg["latin_edge_lines"] else 0,
         footer_spare=_compile_regex(
             cfg["footer_cut_spare_pattern"], "footer_cut_spare_pattern", "config", "[strip]"
@@ -426,6 +426,9 @@ def _classify(
     stripped = [w.strip() for w in work]
     matches = [_matching(rules, s) for s in stripped]
     _with_next(stripped, matches, rules)
+    for i, found in enumerate(matches):
+        if found and any(r.name in rules.table_guarded for r in found) and _table_row(stripped, i):
+            matches[i] = [r for r in found if r.name not in rules.table_guarded]
     start, end, cjk_body = _body_bounds(stripped, matches, rules)
 
     def zone(i: int) -> str:
@@ -483,6 +486,25 @@ def _classify(
     return out
 
 
+_SEPARATORS = re.compile(r"[|｜\t]")
+
+
+def _table_row(stripped: list[str], i: int) -> bool:
+    """A line with separators like the non-blank line above or below it: a flattened table
+    ("姓名 | 单位 | 职务" over "张三 | 某局 | 科长"), whose rows a nav rule may remove but
+    which says nothing about where the page's chrome ends."""
+    n = len(_SEPARATORS.findall(stripped[i]))
+    if n < 2:
+        return False
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(stripped) and not stripped[j]:
+            j += step
+        if 0 <= j < len(stripped) and len(_SEPARATORS.findall(stripped[j])) == n:
+            return True
+    return False
+
+
 def _spared(s: str, rules: Rules) -> bool:
     return len(s) >= rules.body_short_min_chars and bool(
         rules.footer_spare.search(s[: rules.max_line])
@@ -507,12 +529,10 @@ def _edges(
     """
     anchor = -1
     for i in range(start):
-        rule = out[i][0]
-        if rule in rules.header_anchors:
-            vetoed = any(
-                r.name in rules.header_anchor_vetoes for r in _matching(rules, stripped[i])
-            )
-            if not vetoed:
+        # Only a line that nothing but anchor rules match: "来源：… | 发布时间：…" and
+        # "打印 | 关闭 | 收藏" under the title also look like nav bars.
+        if out[i][0] in rules.header_anchors and not _table_row(stripped, i):
+            if all(r.name in rules.header_anchors for r in _matching(rules, stripped[i])):
                 anchor = i
     for i in range(start):
         s = stripped[i]
@@ -523,7 +543,12 @@ def _edges(
         elif cjk_body and len(s) <= rules.latin_chrome and _LATIN.search(s) and not _CJK.search(s):
             out[i] = ("strip.header_chrome", "no Chinese in the header of a Chinese page")
     cut = next(
-        (i for i in range(end + 1, len(stripped)) if out[i][0] in rules.footer_triggers), None
+        (
+            i
+            for i in range(end + 1, len(stripped))
+            if out[i][0] in rules.footer_triggers and not _table_row(stripped, i)
+        ),
+        None,
     )
     if cut is None:
         return
