@@ -60,6 +60,17 @@ def test_ftfy_is_off_for_clean_text(monkeypatch):
         fix(path.read_text(encoding="utf-8"), CFG)
 
 
+def test_mojibake_repairs_are_off_for_clean_simplified_text(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("slow repair called on clean text")
+
+    monkeypatch.setattr(fix_module, "_fix_latin_run", boom)
+    monkeypatch.setattr(fix_module, "_encode_char", boom)
+    t2s = opencc.OpenCC("t2s")
+    for path in SEEDS:
+        fix(t2s.convert(_independent_artifact_strip(path.read_text(encoding="utf-8"))), CFG)
+
+
 # --- each mojibake kind: ftfy alone fails, fix succeeds ---------------------------------------
 
 

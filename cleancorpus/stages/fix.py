@@ -48,6 +48,7 @@ _TO_LATIN1 = str.maketrans({ch: chr(b) for ch, b in _CP1252.items()})
 
 _HIGH = "\x80-\xff" + _CP1252_CHARS
 _ASCII_RUN = re.compile("[\t\x20-\x7e]*")
+_LATIN1_CHAR = re.compile("[\x80-\xff]")
 _HIGH_CHAR = re.compile(f"[{_HIGH}]")
 _LATIN_GATE = re.compile(f"[{_HIGH}][\t\x20-\x7e{_HIGH}]*[{_HIGH}]")
 
@@ -220,7 +221,7 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
         text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
     if cfg["html_entities"] and "&" in text:
         text = _unescape(text, changes)
-    if c.latin_kinds and _LATIN_GATE.search(text):
+    if c.latin_kinds and _LATIN1_CHAR.search(text) and _LATIN_GATE.search(text):
         latin1_like = True
         text = _repair_latin_runs(text, c, changes)
     if cfg["ftfy_enabled"] and _FTFY_GATE.search(text):
@@ -291,6 +292,10 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
     # the ASCII after it (trail bytes: Big5 一 is ``¤@``) and the ASCII letters before it
     # (the start of a Latin word).
     for m in _LATIN_GATE.finditer(text):
+        # Curly quotes and dashes side by side (”“, ——) are Chinese punctuation; a GBK or Big5
+        # character shown as Latin-1/cp1252 has a byte in 0xA0-0xFF nearly always.
+        if not _LATIN1_CHAR.search(m.group()):
+            continue
         start = m.start()
         while start > last and text[start - 1].isascii() and text[start - 1].isalpha():
             start -= 1
