@@ -308,3 +308,14 @@ def test_empty_run_saves_a_loadable_index(tmp_path):
     assert run_with(index, [], []) == []
     assert run_with(index, ["a"], ["第一篇文档的内容"])[0].duplicate_of is None
     assert run_with(index, ["b"], ["第一篇文档的内容"])[0].duplicate_of == "a"
+
+
+def test_non_ascii_ids_survive_the_index(tmp_path):
+    index = str(tmp_path / "i.npz")
+    texts = ["第一篇文档的内容在这里", "第一篇文档的内容在这里", "另一篇完全不同的文档内容"]
+    v = run_with(index, ["目录/一.txt", "目录/二.txt", "é/三.txt"], texts)
+    assert v[1].duplicate_of == "目录/一.txt"
+    again = run_with(index, ["x", "y"], [texts[0], texts[2]])
+    assert [a.duplicate_of for a in again] == ["目录/一.txt", "é/三.txt"]
+    with np.load(index) as z:
+        assert z["id_blob"].tobytes().decode("utf-8") == "目录/一.txté/三.txt"

@@ -27,6 +27,7 @@ from cleancorpus.dedup.index import (
     Batch,
     DedupIndexError,
     FileIndex,
+    IdTable,
     IndexLockedError,
     RedisIndex,
     _no_matches,
@@ -135,6 +136,15 @@ class _Ids:
 
     def nbytes(self) -> int:
         return len(self.buf) + self.off.nbytes()
+
+    def select(self, keep: np.ndarray) -> IdTable:
+        """The ids where ``keep`` is True, as one buffer (no str object per id)."""
+        off = self.off.array()
+        lens = np.diff(off)
+        blob = np.frombuffer(bytes(self.buf), dtype=np.uint8)[np.repeat(keep, lens)]
+        new_off = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+        np.cumsum(lens[keep], out=new_off[1:])
+        return IdTable(blob, new_off)
 
 
 class Deduper:
@@ -347,10 +357,10 @@ class Deduper:
 
     def _save(self, verdicts: list[Verdict], batch: Batch) -> None:
         if self.index is not None:
-            rows = np.array(
-                [i for i, v in enumerate(verdicts) if v.duplicate_of is None], dtype=np.int64
+            keep = np.fromiter(
+                (v.duplicate_of is None for v in verdicts), dtype=bool, count=len(verdicts)
             )
-            self.index.add([self._ids[int(i)] for i in rows], batch, rows)
+            self.index.add(self._ids.select(keep), batch, np.flatnonzero(keep))
             self.index.save()
             self.index.close()
 

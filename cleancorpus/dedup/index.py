@@ -87,7 +87,7 @@ def _encode_ids(ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(raw), dtype=np.uint8), off
 
 
-class _IdTable:
+class IdTable:
     """Ids as one UTF-8 buffer plus offsets; decoded one at a time, only when needed."""
 
     def __init__(self, blob: np.ndarray, off: np.ndarray) -> None:
@@ -100,10 +100,16 @@ class _IdTable:
     def __getitem__(self, i: int) -> str:
         return self.data[self.off[i] : self.off[i + 1]].decode("utf-8", "surrogatepass")
 
-    def extend(self, ids: Sequence[str]) -> None:
-        blob, off = _encode_ids(ids)
-        self.off = np.concatenate((self.off, off[1:] + len(self.data)))
-        self.data += blob.tobytes()
+    @classmethod
+    def of(cls, ids: Sequence[str]) -> IdTable:
+        return cls(*_encode_ids(ids))
+
+    def key(self, i: int) -> bytes:
+        return self.data[self.off[i] : self.off[i + 1]]
+
+    def extend(self, other: IdTable) -> None:
+        self.off = np.concatenate((self.off, other.off[1:] + len(self.data)))
+        self.data += other.data
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.frombuffer(self.data, dtype=np.uint8), self.off
@@ -157,7 +163,7 @@ class FileIndex:
         self.bands = np.zeros((0, p.bands), dtype=np.uint64)
         self.sketch = np.zeros((0, nb), dtype=np.uint8)
         self.eligible = np.zeros(0, dtype=bool)
-        self.ids = _IdTable(np.zeros(0, np.uint8), np.zeros(1, np.int64))
+        self.ids = IdTable(np.zeros(0, np.uint8), np.zeros(1, np.int64))
         if not self.path.exists():
             return
         try:
@@ -203,7 +209,7 @@ class FileIndex:
         off = arrays["id_off"]
         if n and (int(off[0]) != 0 or bool(np.any(np.diff(off) < 0))):
             raise DedupIndexError(f"cannot read dedup index {self.path}: bad id offsets")
-        self.ids = _IdTable(arrays["id_blob"], off)
+        self.ids = IdTable(arrays["id_blob"], off)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -249,11 +255,12 @@ class FileIndex:
             self.sketch[olds],
         )
 
-    def add(self, ids: Sequence[str], batch: Batch, rows: np.ndarray) -> None:
-        self.exact = np.concatenate((self.exact, batch.exact[rows]))
-        self.bands = np.concatenate((self.bands, batch.bands[rows]))
-        self.sketch = np.concatenate((self.sketch, batch.sketch[rows]))
-        self.eligible = np.concatenate((self.eligible, batch.eligible[rows]))
+    def add(self, ids: IdTable, batch: Batch, rows: np.ndarray) -> None:
+        """Append ``rows`` of the batch. Each batch column is released once copied, so the
+        peak holds one extra column rather than a second copy of everything."""
+        for name in ("exact", "bands", "sketch", "eligible"):
+            setattr(self, name, np.concatenate((getattr(self, name), getattr(batch, name)[rows])))
+            setattr(batch, name, None)
         self.ids.extend(ids)
 
     def save(self) -> None:
@@ -401,13 +408,13 @@ class RedisIndex:
             np.stack([np.frombuffer(metas[j][16:], dtype=np.uint8) for j in order]),
         )
 
-    def add(self, ids: Sequence[str], batch: Batch, rows: np.ndarray) -> None:
+    def add(self, ids: IdTable, batch: Batch, rows: np.ndarray) -> None:
         assert batch.values is not None
         if len(rows) == 0:
             return
         start = int(self.r.incrby(self.base + b"_seq", len(rows))) - len(rows)
         pipe = self.r.pipeline(transaction=True)
-        keys = [i.encode("utf-8", "surrogatepass") for i in ids]
+        keys = [ids.key(i) for i in range(len(ids))]
         existing = self.r.hmget(self.base + b"_meta", keys)
         with self.lsh.insertion_session() as session:
             for n, (key, row, had) in enumerate(zip(keys, rows, existing, strict=True)):
