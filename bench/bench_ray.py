@@ -51,7 +51,11 @@ def warm_run(src: Path, out: Path) -> tuple[float, float]:
 
     start = time.perf_counter()
     ray.init(
-        num_cpus=2, include_dashboard=False, object_store_memory=500 << 20, log_to_driver=False
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=500 << 20,
+        log_to_driver=False,
+        logging_level="WARNING",
     )
     started = time.perf_counter() - start
     try:
