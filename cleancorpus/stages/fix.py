@@ -48,7 +48,7 @@ _TO_LATIN1 = str.maketrans({ch: chr(b) for ch, b in _CP1252.items()})
 
 _HIGH = "\x80-\xff" + _CP1252_CHARS
 _ASCII_RUN = re.compile("[\t\x20-\x7e]*")
-_LATIN1_CHAR = re.compile("[\x80-\xff]")
+_LATIN1_CHAR = re.compile("[\x80-\x9f\xa1-\xff]")
 _HIGH_CHAR = re.compile(f"[{_HIGH}]")
 _LATIN_GATE = re.compile(f"[{_HIGH}][\t\x20-\x7e{_HIGH}]*[{_HIGH}]")
 
@@ -293,7 +293,8 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
     # (the start of a Latin word).
     for m in _LATIN_GATE.finditer(text):
         # Curly quotes and dashes side by side (”“, ——) are Chinese punctuation; a GBK or Big5
-        # character shown as Latin-1/cp1252 has a byte in 0xA0-0xFF nearly always.
+        # character shown as Latin-1/cp1252 has a byte in 0x80-0xFF nearly always (NBSP
+        # pairs, &nbsp;&nbsp;, are spacing).
         if not _LATIN1_CHAR.search(m.group()):
             continue
         start = m.start()
