@@ -718,3 +718,29 @@ def test_zone_heuristics_can_be_switched_off():
     cfg = _with(header_anchor_rules=[], footer_cut_rules=[])
     page = f"某某县人民政府门户网站\n首页 | 政务公开 | 政务服务\n{BODY}\n分享到：\n最高人民法院\n"
     assert _kept(page, cfg) == f"某某县人民政府门户网站\n{BODY}\n最高人民法院\n"
+
+
+def test_a_widget_row_right_above_the_body_is_no_anchor():
+    # "缩小字体 放大字体 收藏 微博 微信 分享" looks like a nav bar, but no title lies below it.
+    page = f"A股三大指数集体收涨 成交额突破万亿\n缩小字体 放大字体 收藏 微博 微信 分享\n{BODY}\n"
+    assert _kept(page) == f"A股三大指数集体收涨 成交额突破万亿\n{BODY}\n"
+
+
+def test_short_lines_above_a_dated_byline_title_are_chrome():
+    page = (
+        "某某镇人民政府\n镇情概况\n党建引领\n某某镇召开森林防火工作部署会\n"
+        f"作者：党政办  时间：2023-10-30  点击：96\n{BODY}\n"
+    )
+    assert _kept(page) == f"某某镇召开森林防火工作部署会\n{BODY}\n"
+    # Without a dated byline below the title nothing says which line is the title.
+    undated = page.replace("作者：党政办  时间：2023-10-30  点击：96\n", "")
+    assert _kept(undated) == undated
+
+
+def test_running_head_next_to_a_page_number():
+    title = "某某市2022年国民经济和社会发展统计公报"
+    page = f"{title}\n{BODY}\n{title}\n第 1 页\n{BODY}\n"
+    assert _kept(page) == f"{title}\n{BODY}\n{BODY}\n"
+    assert _rule_of(page, "第 1 页") == "strip.page_number"
+    once = f"{title}\n{BODY}\n某某市统计局\n第 1 页\n{BODY}\n"  # not repeated: kept
+    assert _kept(once) == f"{title}\n{BODY}\n某某市统计局\n{BODY}\n"

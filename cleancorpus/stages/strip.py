@@ -120,6 +120,12 @@ class Rules:
     table_guarded: frozenset[str]
     latin_chrome: int  # longest header line without Chinese that counts as chrome; 0: off
     footer_spare: re.Pattern[str]
+    title_min_cjk: int
+    byline_rules: frozenset[str]
+    byline_date: re.Pattern[str]
+    chrome_max_chars: int
+    running_head_rules: frozenset[str]
+    running_head_max_chars: int
 
 
 def _compile_regex(text: Any, what: str, rule: str, source: str) -> re.Pattern[str]:
@@ -253,6 +259,14 @@ def _compiled(cfg: Frozen) -> Rules:
         footer_triggers=_names(cfg["footer_cut_rules"]),
         table_guarded=_names(cfg["table_guard_rules"]),
         latin_chrome=int(cfg["latin_edge_max_chars"]) if cfg["latin_edge_lines"] else 0,
+        title_min_cjk=int(cfg["title_min_cjk"]),
+        byline_rules=_names(cfg["byline_rules"]),
+        byline_date=_compile_regex(
+            cfg["byline_date_pattern"], "byline_date_pattern", "config", "[strip]"
+        ),
+        chrome_max_chars=int(cfg["header_chrome_max_chars"]),
+        running_head_rules=_names(cfg["running_head_rules"]),
+        running_head_max_chars=int(cfg["running_head_max_chars"]),
         footer_spare=_compile_regex(
             cfg["footer_cut_spare_pattern"], "footer_cut_spare_pattern", "config", "[strip]"
         ),
@@ -483,7 +497,29 @@ def _classify(
         i += 1
     if start is not None and end is not None:
         _edges(stripped, out, start, end, cjk_body, rules)
+    _running_heads(stripped, out, rules)
     return out
+
+
+def _running_heads(stripped: list[str], out: list[tuple[str | None, str]], rules: Rules) -> None:
+    """A PDF's running header or footer: a short line next to a page number that is a copy of
+    another line of the document (the title repeated on every page). Its first occurrence,
+    away from page numbers, stays."""
+    if not rules.running_head_rules:
+        return
+    seen = Counter(s for s in stripped if s)
+    for i, (rule, _) in enumerate(out):
+        if rule not in rules.running_head_rules:
+            continue
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(stripped) and not stripped[j]:
+                j += step
+            if not 0 <= j < len(stripped) or out[j][0] is not None:
+                continue
+            s = stripped[j]
+            if seen[s] >= 2 and len(s) <= rules.running_head_max_chars and not _is_body(s, rules):
+                out[j] = ("strip.running_head", f"repeated next to the page number at line {i + 1}")
 
 
 _SEPARATORS = re.compile(r"[|｜\t]")
@@ -500,7 +536,11 @@ def _table_row(stripped: list[str], i: int) -> bool:
         j = i + step
         while 0 <= j < len(stripped) and not stripped[j]:
             j += step
-        if 0 <= j < len(stripped) and len(_SEPARATORS.findall(stripped[j])) == n:
+        if (
+            0 <= j < len(stripped)
+            and stripped[j] != stripped[i]  # a repeated bar is not a table
+            and len(_SEPARATORS.findall(stripped[j])) == n
+        ):
             return True
     return False
 
@@ -527,19 +567,51 @@ def _edges(
     - Below the first line of page furniture in the footer (a share widget, 上一篇, 责任编辑,
       a licence…), everything is furniture: link lists, account names, buttons.
     """
+
+    def title_like(i: int) -> bool:
+        s = stripped[i]
+        return (
+            out[i][0] is None
+            and len(_CJK.findall(s)) >= rules.title_min_cjk
+            and not s.endswith((":", "："))
+        )
+
+    # The last anchor above a possible title: a line that nothing but anchor rules match
+    # ("来源：… | 发布时间：…" and "打印 | 关闭 | 收藏" under a title also look like nav bars),
+    # with a title-like line between it and the body (a widget row right above the first
+    # paragraph says nothing about where the title is).
     anchor = -1
-    for i in range(start):
-        # Only a line that nothing but anchor rules match: "来源：… | 发布时间：…" and
-        # "打印 | 关闭 | 收藏" under the title also look like nav bars.
-        if out[i][0] in rules.header_anchors and not _table_row(stripped, i):
-            if all(r.name in rules.header_anchors for r in _matching(rules, stripped[i])):
-                anchor = i
+    has_title_below = False
+    for i in range(start - 1, -1, -1):
+        if title_like(i):
+            has_title_below = True
+        elif (
+            has_title_below
+            and out[i][0] in rules.header_anchors
+            and not _table_row(stripped, i)
+            and all(r.name in rules.header_anchors for r in _matching(rules, stripped[i]))
+        ):
+            anchor = i
+            break
+    # Below the anchor, the title is the line right above a dated byline ("作者：… 时间：…",
+    # "2023-10-30 来源：…"): short lines above the title are menu items and site names.
+    title = -1
+    for i in range(anchor + 1, start):
+        if out[i][0] in rules.byline_rules and rules.byline_date.search(stripped[i]):
+            j = i - 1
+            while j > anchor and not stripped[j]:
+                j -= 1
+            if j > anchor and title_like(j):
+                title = j
+            break
     for i in range(start):
         s = stripped[i]
         if not s or out[i][0] is not None:
             continue
         if i < anchor:
             out[i] = ("strip.header_chrome", f"above the navigation at line {anchor + 1}")
+        elif i < title and len(s) <= rules.chrome_max_chars:
+            out[i] = ("strip.header_chrome", f"short line above the title at line {title + 1}")
         elif cjk_body and len(s) <= rules.latin_chrome and _LATIN.search(s) and not _CJK.search(s):
             out[i] = ("strip.header_chrome", "no Chinese in the header of a Chinese page")
     cut = next(
