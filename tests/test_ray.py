@@ -164,6 +164,19 @@ def test_jsonl_near_duplicates_identical(ray_instance, run, tmp_path, options):
 
 
 @needs_ray
+@pytest.mark.parametrize("command", ["dedup", "strip"])
+def test_single_stage_commands_identical(ray_instance, run, tmp_path, command):
+    src = _dedup_jsonl(tmp_path / "in.jsonl")
+    outputs = []
+    for engine in ("local", "ray"):
+        out = tmp_path / f"{engine}.jsonl"
+        result = run(command, src, SAMPLE, "-o", out, "--engine", engine)
+        assert result.exit_code == 0, result.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+@needs_ray
 def test_persistent_index_falls_back_identically(ray_instance, run, tmp_path):
     """With --index, dedup's barrier runs on the driver: still the local engine's results."""
     src = _dedup_jsonl(tmp_path / "in.jsonl")
