@@ -118,12 +118,16 @@ class Rules:
     header_anchors: frozenset[str]
     footer_triggers: frozenset[str]
     table_guarded: frozenset[str]
+    nav_words: re.Pattern[str]
     latin_chrome: int  # longest header line without Chinese that counts as chrome; 0: off
     footer_spare: re.Pattern[str]
     title_min_cjk: int
     byline_rules: frozenset[str]
     byline_date: re.Pattern[str]
     chrome_max_chars: int
+    follow: re.Pattern[str]
+    byline_reach: int
+    name_max_share: float
     running_head_rules: frozenset[str]
     running_head_max_chars: int
 
@@ -258,6 +262,9 @@ def _compiled(cfg: Frozen) -> Rules:
         header_anchors=_names(cfg["header_anchor_rules"]),
         footer_triggers=_names(cfg["footer_cut_rules"]),
         table_guarded=_names(cfg["table_guard_rules"]),
+        nav_words=_compile_regex(
+            cfg["table_guard_nav_words"], "table_guard_nav_words", "config", "[strip]"
+        ),
         latin_chrome=int(cfg["latin_edge_max_chars"]) if cfg["latin_edge_lines"] else 0,
         title_min_cjk=int(cfg["title_min_cjk"]),
         byline_rules=_names(cfg["byline_rules"]),
@@ -265,6 +272,9 @@ def _compiled(cfg: Frozen) -> Rules:
             cfg["byline_date_pattern"], "byline_date_pattern", "config", "[strip]"
         ),
         chrome_max_chars=int(cfg["header_chrome_max_chars"]),
+        follow=_compile_regex(cfg["follow_pattern"], "follow_pattern", "config", "[strip]"),
+        byline_reach=int(cfg["byline_reach"]),
+        name_max_share=float(cfg["name_max_share"]),
         running_head_rules=_names(cfg["running_head_rules"]),
         running_head_max_chars=int(cfg["running_head_max_chars"]),
         footer_spare=_compile_regex(
@@ -441,7 +451,11 @@ def _classify(
     matches = [_matching(rules, s) for s in stripped]
     _with_next(stripped, matches, rules)
     for i, found in enumerate(matches):
-        if found and any(r.name in rules.table_guarded for r in found) and _table_row(stripped, i):
+        if (
+            found
+            and any(r.name in rules.table_guarded for r in found)
+            and _table_row(stripped, i, rules)
+        ):
             matches[i] = [r for r in found if r.name not in rules.table_guarded]
     start, end, cjk_body = _body_bounds(stripped, matches, rules)
 
@@ -525,12 +539,13 @@ def _running_heads(stripped: list[str], out: list[tuple[str | None, str]], rules
 _SEPARATORS = re.compile(r"[|｜\t]")
 
 
-def _table_row(stripped: list[str], i: int) -> bool:
+def _table_row(stripped: list[str], i: int, rules: Rules) -> bool:
     """A line with separators like the non-blank line above or below it: a flattened table
     ("姓名 | 单位 | 职务" over "张三 | 某局 | 科长"), whose rows a nav rule may remove but
-    which says nothing about where the page's chrome ends."""
+    which says nothing about where the page's chrome ends. A line with a menu word
+    (``table_guard_nav_words``: 首页, Home…) is a nav bar, even stacked on another."""
     n = len(_SEPARATORS.findall(stripped[i]))
-    if n < 2:
+    if n < 2 or rules.nav_words.search(stripped[i]):
         return False
     for step in (-1, 1):
         j = i + step
@@ -543,6 +558,29 @@ def _table_row(stripped: list[str], i: int) -> bool:
         ):
             return True
     return False
+
+
+def _named_in_byline(
+    stripped: list[str], out: list[tuple[str | None, str]], i: int, rules: Rules
+) -> int:
+    """The nearby byline that repeats line ``i`` ("某某日报" above "2023-05-06 12:03 发布于湖北
+    某某日报官方账号"), or -1. The line must be a small part of the byline: a title repeated in
+    a register line ("标题：…") is most of it."""
+    s = stripped[i]
+    for step in (-1, 1):
+        j, seen = i + step, 0
+        while 0 <= j < len(stripped) and seen < rules.byline_reach:
+            t = stripped[j]
+            if t:
+                seen += 1
+                if (
+                    out[j][0] in rules.byline_rules
+                    and s in t
+                    and len(s) <= rules.name_max_share * len(t)
+                ):
+                    return j
+            j += step
+    return -1
 
 
 def _spared(s: str, rules: Rules) -> bool:
@@ -588,7 +626,7 @@ def _edges(
         elif (
             has_title_below
             and out[i][0] in rules.header_anchors
-            and not _table_row(stripped, i)
+            and not _table_row(stripped, i, rules)
             and all(r.name in rules.header_anchors for r in _matching(rules, stripped[i]))
         ):
             anchor = i
@@ -604,21 +642,43 @@ def _edges(
             if j > anchor and title_like(j):
                 title = j
             break
+    # Right below the title, short lines above a follow button are the author's name and
+    # description ("张三" / "某某大学 经济学博士" / "关注他").
+    author = (-1, -1)
+    first = next((i for i in range(anchor + 1, start) if title_like(i)), None)
+    if first is not None:
+        for i in range(first + 1, start):
+            if out[i][0] is not None and rules.follow.search(stripped[i]):
+                author = (first, i)
+                break
     for i in range(start):
         s = stripped[i]
         if not s or out[i][0] is not None:
             continue
+        named = (
+            _named_in_byline(stripped, out, i, rules) if len(s) <= rules.chrome_max_chars else -1
+        )
         if i < anchor:
             out[i] = ("strip.header_chrome", f"above the navigation at line {anchor + 1}")
         elif i < title and len(s) <= rules.chrome_max_chars:
             out[i] = ("strip.header_chrome", f"short line above the title at line {title + 1}")
+        elif author[0] < i < author[1] and len(s) <= rules.chrome_max_chars:
+            out[i] = (
+                "strip.header_chrome",
+                f"author line above the follow button at line {author[1] + 1}",
+            )
+        elif named >= 0:
+            out[i] = (
+                "strip.header_chrome",
+                f"account name, repeated in the byline at line {named + 1}",
+            )
         elif cjk_body and len(s) <= rules.latin_chrome and _LATIN.search(s) and not _CJK.search(s):
             out[i] = ("strip.header_chrome", "no Chinese in the header of a Chinese page")
     cut = next(
         (
             i
             for i in range(end + 1, len(stripped))
-            if out[i][0] in rules.footer_triggers and not _table_row(stripped, i)
+            if out[i][0] in rules.footer_triggers and not _table_row(stripped, i, rules)
         ),
         None,
     )
