@@ -30,6 +30,7 @@ from itertools import accumulate
 
 import ftfy
 import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that ftfy uses
+from ftfy.chardata import CHARMAP_ENCODINGS, LIGATURES
 
 from cleancorpus.config import Frozen
 from cleancorpus.stages import _cjk
@@ -48,13 +49,42 @@ _TO_LATIN1 = str.maketrans({ch: chr(b) for ch, b in _CP1252.items()})
 
 _HIGH = "\x80-\xff" + _CP1252_CHARS
 _ASCII_RUN = re.compile("[\t\x20-\x7e]*")
+# Words of ASCII letters and Latin-1/cp1252 characters.
+_WORDISH = re.compile(f"[A-Za-z{_HIGH}]+")
 _LATIN1_CHAR = re.compile("[\x80-\x9f\xa1-\xff]")
 _HIGH_CHAR = re.compile(f"[{_HIGH}]")
 _LATIN_GATE = re.compile(f"[{_HIGH}][\t\x20-\x7e{_HIGH}]*[{_HIGH}]")
 
-# UTF-8 mojibake in Latin-1/cp1252 always has a lead byte (U+00C2-U+00F4) followed by a
-# continuation byte; ftfy's other fixers (configured) need terminal escapes or ligatures.
-_FTFY_GATE = re.compile(f"[\u00c2-\u00f4][\x80-\xbf{_CP1252_CHARS}]|[\x1b\ufb00-\ufb06]")
+
+def _ftfy_gate() -> re.Pattern[str]:
+    """Lines ftfy may change. ftfy costs ~100x a regex scan, so it only sees these.
+
+    UTF-8 shown as Latin-1/cp1252 always has a lead byte (U+00C2-U+00F4) before a
+    continuation byte (U+0080-U+00BF or its cp1252 character); C1 controls are cp1252 bytes
+    shown as Latin-1. UTF-8 shown as ftfy's other single-byte codecs (Windows-1250/1251/1253/
+    1254/1257, ISO-8859-2, MacRoman, cp437) has characters of those codecs that are neither
+    Latin-1 nor punctuation Chinese text uses (“”…—·×°■→ and the like). Terminal escapes and
+    ligatures (ﬁ, ŉ, ǆ) are ftfy's other configured fixers.
+    """
+    chars: set[str] = set()
+    for codec in CHARMAP_ENCODINGS:
+        chars.update(bytes(range(0x80, 0x100)).decode(codec, errors="ignore"))
+    chars -= {chr(c) for c in range(0x100)}
+    chars -= set(_CP1252_CHARS)
+    chars -= set(_CJK_TEXT_SYMBOLS)
+    other = re.escape("".join(sorted(chars)))
+    ligatures = re.escape("".join(map(chr, LIGATURES)))
+    # A lead byte before a space: UTF-8 whose NBSP byte became a space (``voilÃ le``).
+    return re.compile(
+        f"[\u00c2-\u00f4][\x80-\xbf{_CP1252_CHARS}]|[\u00c2\u00c3\u00c5\u00ce\u00d0\u00d9\u00e0-\u00e3\u00f0] "
+        f"|[\x80-\x9f\x1b{ligatures}{other}]"
+    )
+
+
+# Symbols from those codecs' upper halves that correct Chinese text uses, and pinyin
+# vowels with tone marks.
+_CJK_TEXT_SYMBOLS = "“”‘’…–—•·×÷°±§¨«»‰′″©®™─│┌┐└┘├┤┬┴┼═║■□▲△▼▽◆◇○●◎★☆→←↑↓āǎēěīǐōǒūǔǖǘǚǜńňÁÉÍÓÚ"
+_FTFY_GATE = _ftfy_gate()
 
 _UTF8_ELEMENT = (
     rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
@@ -98,6 +128,8 @@ _PINYIN = re.compile(
     f"[(（](?<=[{_HANZI}\ufffd][(（])([a-z\u00e0-\u00fc\u0101-\u01dc\u0300-\u0308]{{1,8}})([1-5]?)[)）]"
 )
 _HANZI_OR_LOST = re.compile(f"[{_HANZI}\ufffd]")
+_HANZI_CHAR = re.compile(f"[{_HANZI}]")
+_HANZI_IN_WORD = re.compile(f"(?<=[A-Za-z])[{_HANZI}](?=[A-Za-z])")
 _TONE_MARKS = frozenset("\u0300\u0301\u0304\u030c")
 # Changes after which another round may find more to do (see fix()).
 _DEEP = (
@@ -301,18 +333,29 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
         while start > last and text[start - 1].isascii() and text[start - 1].isalpha():
             start -= 1
         end = _ASCII_RUN.match(text, m.end()).end()
+        # NBSP at the edges is spacing around the damage, not part of it.
+        while start < end and text[start] == "\xa0":
+            start += 1
+        while end > start and text[end - 1] == "\xa0":
+            end -= 1
         run = text[start:end]
-        fixed, kind = _fix_latin_run(run, c)
-        if fixed is None and kind != "utf8":
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        chinese = bool(
+            _HANZI_CHAR.search(text, line_start, start) or _HANZI_CHAR.search(text, end, line_end)
+        )
+        fixed, kind = _fix_latin_run(run, c, chinese)
+        if fixed is None and kind in ("undecodable", "rejected"):
             # A legitimate Latin word beside the damage spoils the whole run's decoding.
-            pieces = re.split("([ \t\xa0]+)", run)
+            pieces = re.split("([ \t]+)", run)
             if len(pieces) == 1:
                 continue
             repaired = []
             for piece in pieces:
                 pf, pk = (None, "")
                 if len(_HIGH_CHAR.findall(piece)) >= 2:
-                    pf, pk = _fix_latin_run(piece, c)
+                    pf, pk = _fix_latin_run(piece, c, chinese)
                 if pf is not None:
                     changes["fix." + pk] += 1
                 repaired.append(piece if pf is None else pf)
@@ -351,13 +394,42 @@ def _latin_words(run: str) -> bool:
     return True
 
 
-def _fix_latin_run(run: str, c: _Compiled) -> tuple[str | None, str]:
+def _fix_latin_run(run: str, c: _Compiled, chinese: bool) -> tuple[str | None, str]:
+    """The GBK/Big5 reading of a run of Latin-1/cp1252 characters, if it is the right one.
+
+    ``chinese`` says whether the run's line has hanzi elsewhere. UTF-8 shown as Latin-1 is
+    ftfy's: a run that is valid UTF-8 in a line without hanzi is left to it (``nÃ©``), and
+    where ftfy reads the run as UTF-8 mojibake too, the GBK/Big5 reading must score at least
+    as well, and in a line without hanzi have at least ``latin_context_min_hanzi`` hanzi, few
+    of them inside Latin words.
+    Returns (None, why) when the run stays: "latin", "utf8", "undecodable", "rejected".
+    """
     if _latin_words(run):
+        return None, "latin"
+    # GBK/Big5 shown as Latin-1 is dense: in its "words" (letters and Latin-1/cp1252
+    # characters) the ASCII letters are a few trail bytes; Latin text with a little mojibake
+    # in it (frÃ¨res) is mostly ASCII letters.
+    high = letters = 0
+    for word in _WORDISH.findall(run):
+        n = len(_HIGH_CHAR.findall(word))
+        if n:
+            high += n
+            letters += len(word) - n
+    if high < c.cfg["min_high_density"] * (high + letters):
         return None, "latin"
     raw = run.translate(_TO_LATIN1).encode("latin-1")
     scorer = c.scorer
     best: tuple[float, str, str] | None = None
-    for kind, codec in (("utf8_as_latin1", "utf-8"), *c.latin_kinds):
+    candidates = list(c.latin_kinds)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if not chinese:
+            return None, "utf8"
+        candidates.insert(0, ("utf8_as_latin1", "utf-8"))
+    for kind, codec in candidates:
         try:
             cand = raw.decode(codec)
         except UnicodeDecodeError:
@@ -372,11 +444,20 @@ def _fix_latin_run(run: str, c: _Compiled) -> tuple[str | None, str]:
         return None, "utf8"
     if not _acceptable(run, cand, score, c):
         return None, "rejected"
-    # ftfy stays in charge of UTF-8 shown as Latin-1/cp1252, including its lossy forms.
-    if c.cfg["ftfy_enabled"] and _UTF8_TWO_CJK.search(raw):
+    if c.cfg["ftfy_enabled"] and _FTFY_GATE.search(run):
         ftfy_out = ftfy.fix_encoding(run)
-        if ftfy_out != run and scorer.score(ftfy_out)[0] >= score:
-            return None, "utf8"
+        if ftfy_out != run:
+            if not chinese:
+                # A wrong GBK reading of Latin text leaves hanzi inside Latin words (fr猫res).
+                hanzi = len(_HANZI_CHAR.findall(cand))
+                embedded = len(_HANZI_IN_WORD.findall(cand))
+                if (
+                    hanzi < c.cfg["latin_context_min_hanzi"]
+                    or embedded > c.cfg["latin_context_max_embedded"] * hanzi
+                ):
+                    return None, "utf8"
+            if scorer.score(ftfy_out)[0] >= score:
+                return None, "utf8"
     return cand, kind
 
 
