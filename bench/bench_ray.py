@@ -52,6 +52,7 @@ def warm_run(src: Path) -> tuple[float, list[float]]:
 
     start = time.perf_counter()
     ray.init(
+        address="local",
         num_cpus=2,
         include_dashboard=False,
         object_store_memory=500 << 20,

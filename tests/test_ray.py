@@ -37,6 +37,7 @@ def ray_instance():
     started = not ray.is_initialized()
     if started:
         ray.init(
+            address="local",  # never another process's instance
             num_cpus=2,
             include_dashboard=False,
             object_store_memory=500 << 20,
@@ -100,6 +101,36 @@ def test_sample_data_directory_and_jsonl_identical(ray_instance, run, tmp_path):
     assert_identical(local, ray_dir)
     local, ray_dir = clean_both(run, [SAMPLE], "out.jsonl", tmp_path / "jsonl")
     assert_identical(local, ray_dir)
+
+
+@needs_ray
+def test_cli_starts_and_stops_its_own_instance(run, tmp_path):
+    """No instance in the process: ``clean --engine ray`` starts a local one and shuts it down."""
+    import subprocess
+
+    files = [str(p) for p in sorted(SAMPLE.glob("*.txt"))]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cleancorpus",
+            "clean",
+            *files,
+            "-o",
+            tmp_path / "ray.jsonl",
+            "--engine",
+            "ray",
+        ],
+        capture_output=True,
+        env=env,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    result = run("clean", *files, "-o", tmp_path / "local.jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
 def _generated_corpus(root: Path, n_docs: int) -> Path:

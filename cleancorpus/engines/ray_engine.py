@@ -79,7 +79,10 @@ def _session(address: str | None, env: pipeline.RunEnv) -> Iterator[None]:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address is None:
+        # "local": a new instance even if another one runs on this machine (ray.init without
+        # an address would join that one, or whatever RAY_ADDRESS names).
         kwargs.update(
+            address="local",
             num_cpus=max(2, resolve_jobs(env.jobs)),
             include_dashboard=False,
             object_store_memory=_OBJECT_STORE_BYTES,
