@@ -436,9 +436,11 @@ def test_template_lines_across_fifty_pages(with_rules):
         out, changes = strip(text, cfg, template)
         assert out == "\n".join(body) + "\n"
         # Six shared lines: with the shipped rules, named rules catch the nav bars and the
-        # footer, the template pass the site name; without rules, all by the template pass.
+        # footer, the template pass the site name and the contact line (the contact rule
+        # only acts beside furniture, the template pass comes first); without rules, all
+        # six by the template pass.
         assert sum(changes.values()) == 6
-        assert changes["strip.template"] == (1 if with_rules else 6)
+        assert changes["strip.template"] == (2 if with_rules else 6)
 
 
 def test_template_threshold_and_body_paragraphs():
@@ -600,7 +602,8 @@ def _body_and_boilerplate() -> tuple[list[str], list[str], list[str]]:
         entries = [(ln, rule, why) for ln, rule, why in explain(page, CFG) if ln.strip()]
         # The header ends at the first paragraph (a title line is body, but a WeChat byline
         # below it is still header furniture).
-        first = next(i for i, (ln, _, _) in enumerate(entries) if ln in body and len(ln) >= 40)
+        in_body = [i for i, (ln, _, _) in enumerate(entries) if ln in body]
+        first = next((i for i in in_body if len(entries[i][0]) >= 40), in_body[0])
         for i, (ln, rule, why) in enumerate(entries):
             # Only lines a rule removes by themselves: not block members, list continuations,
             # front matter, tag rewrites or zone-heuristic lines, which depend on neighbours.
@@ -616,6 +619,7 @@ def _body_and_boilerplate() -> tuple[list[str], list[str], list[str]]:
                 and ln not in body
                 and not why.startswith(("in the block", "continues the"))
                 and not why.endswith("(the next line matches)")
+                and "next to removed line" not in why
             ):
                 (header if i < first else footer).append(ln.strip())
     return paragraphs, header, footer
@@ -758,3 +762,44 @@ def test_account_and_author_names_by_the_title():
     # A title repeated in a register line is most of that line: it stays.
     register = f"标题：春耕时节农事忙\n春耕时节农事忙\n{BODY}\n"
     assert _kept(register) == f"春耕时节农事忙\n{BODY}\n"
+
+
+def test_contact_lines_go_only_beside_furniture():
+    contact = "地址：某某市解放路100号 电话：0571-87005678"
+    notice = f"{BODY}\n名称：某某招标代理有限公司\n{contact}\n项目联系人：陈某\n"
+    assert _kept(notice) == notice
+    site = f"{BODY}\n版权所有：某某市人民政府\n{contact}\n"
+    assert _kept(site) == f"{BODY}\n"
+    assert "next to removed line" in next(w for ln, _, w in explain(site, CFG) if ln == contact)
+
+
+def test_transcript_speaker_labels_stay():
+    page = (
+        f"主持人：\n{BODY}\n记者：\n请问下半年在扩大消费方面有哪些举措？\n张某：\n"
+        "下半年，我们将继续落实促消费政策，培育壮大新型消费。\n【打印本页】【关闭窗口】\n"
+    )
+    assert _kept(page) == page.replace("【打印本页】【关闭窗口】\n", "")
+
+
+def test_empty_register_field_in_the_header_goes():
+    page = f"索 引 号：000014672/2022-00871\n主 题 词：\n关于加强监测工作的通知\n{BODY}\n"
+    assert _kept(page) == f"关于加强监测工作的通知\n{BODY}\n"
+
+
+def test_a_page_of_short_lines_still_has_zones():
+    page = (
+        "当前位置：首页 > 交易信息 > 中标公告\n某某医院设备采购项目中标结果公告\n"
+        "一、项目编号：MSCG-2023-0186\n二、中标金额：286.5万元\n"
+        "三、公告期限：自本公告发布之日起1个工作日。\n联系人：陈某\n相关公告\n某某医院设备采购项目招标公告\n"
+    )
+    assert _kept(page) == (
+        "某某医院设备采购项目中标结果公告\n一、项目编号：MSCG-2023-0186\n二、中标金额：286.5万元\n"
+        "三、公告期限：自本公告发布之日起1个工作日。\n联系人：陈某\n"
+    )
+    assert _kept(page, _with(body_fallback=False)).endswith("某某医院设备采购项目招标公告\n")
+
+
+@pytest.mark.parametrize("title", ["文化强国", "图说两会", "摄影作品展开幕"])
+def test_titles_that_start_like_a_credit_stay(title):
+    assert _kept(f"{title}\n{BODY}\n") == f"{title}\n{BODY}\n"
+    assert _kept(f"{title}\n文/李某某\n{BODY}\n") == f"{title}\n{BODY}\n"

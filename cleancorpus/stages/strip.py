@@ -65,6 +65,7 @@ _RULE_KEYS = {
     "max_lines",
     "reason",
     "next",
+    "beside",
 }
 _REQUIRED = ("name", "kind", "pattern")
 _SPACE = re.compile(r"\s+")
@@ -89,6 +90,7 @@ class Rule:
     max_lines: int = 0
     reason: str = ""
     next: re.Pattern[str] | None = None  # the next non-blank line must match
+    beside: bool = False  # only next to a line another rule removes
 
     def in_zone(self, zone: str) -> bool:
         if self.zone == "anywhere" or zone == "none":
@@ -119,6 +121,7 @@ class Rules:
     footer_triggers: frozenset[str]
     table_guarded: frozenset[str]
     nav_words: re.Pattern[str]
+    body_fallback: bool
     latin_chrome: int  # longest header line without Chinese that counts as chrome; 0: off
     footer_spare: re.Pattern[str]
     title_min_cjk: int
@@ -168,6 +171,8 @@ def _make_rule(raw: Any, source: str, index: int) -> Rule:
         value = raw.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise RuleError(f"rule '{name}' in {source}: {key} must be a non-negative integer")
+    if not isinstance(raw.get("beside", False), bool):
+        raise RuleError(f"rule '{name}' in {source}: beside must be true or false")
     for key in ("replace", "reason"):
         if not isinstance(raw.get(key, ""), str):
             raise RuleError(f"rule '{name}' in {source}: {key} must be a string")
@@ -189,6 +194,7 @@ def _make_rule(raw: Any, source: str, index: int) -> Rule:
         max_lines=raw.get("max_lines", 0),
         reason=raw.get("reason", ""),
         next=opt("next"),
+        beside=raw.get("beside", False),
     )
 
 
@@ -265,6 +271,7 @@ def _compiled(cfg: Frozen) -> Rules:
         nav_words=_compile_regex(
             cfg["table_guard_nav_words"], "table_guard_nav_words", "config", "[strip]"
         ),
+        body_fallback=bool(cfg["body_fallback"]),
         latin_chrome=int(cfg["latin_edge_max_chars"]) if cfg["latin_edge_lines"] else 0,
         title_min_cjk=int(cfg["title_min_cjk"]),
         byline_rules=_names(cfg["byline_rules"]),
@@ -430,6 +437,17 @@ def _body_bounds(
     cjk = [i for i in body if _cjk_share(stripped[i]) >= rules.body_min_cjk_share]
     if cjk:
         body = cjk
+    if not body and rules.body_fallback:
+        # A page of short lines (a results notice of "key：value" items): its sentences, if
+        # long enough to be no menu item, bound the body instead.
+        body = [
+            i
+            for i, s in enumerate(stripped)
+            if len(s) >= rules.body_short_min_chars
+            and rules.body_sentence.search(s[: rules.max_line])
+            and not any(r.zone == "anywhere" for r in matches[i])
+            and _cjk_share(s) >= rules.body_min_cjk_share
+        ]
     if not body:
         return None, None, False
     start, end = body[0], body[-1]
@@ -450,12 +468,9 @@ def _classify(
     stripped = [w.strip() for w in work]
     matches = [_matching(rules, s) for s in stripped]
     _with_next(stripped, matches, rules)
+    table = _table_rows(stripped, matches, rules)
     for i, found in enumerate(matches):
-        if (
-            found
-            and any(r.name in rules.table_guarded for r in found)
-            and _table_row(stripped, i, rules)
-        ):
+        if table[i] and found:
             matches[i] = [r for r in found if r.name not in rules.table_guarded]
     start, end, cjk_body = _body_bounds(stripped, matches, rules)
 
@@ -465,15 +480,17 @@ def _classify(
         return "header" if i < start else "footer" if i > end else "body"
 
     out: list[tuple[str | None, str]] = [(None, "")] * len(work)
+    beside: list[tuple[int, Rule]] = []  # lines only a ``beside`` rule matches
     block: tuple[Rule, int, str] | None = None  # rule, line number, zone it cuts
     i = 0
     while i < len(work):
         s, z = stripped[i], zone(i)
         if block is not None and z != block[2]:
             block = None
-        rule = next(
-            (r for r in matches[i] if r.in_zone(z) and (r.kind == "line" or z != "none")), None
-        )
+        usable = [r for r in matches[i] if r.in_zone(z) and (r.kind == "line" or z != "none")]
+        rule = next((r for r in usable if not r.beside), None)
+        if rule is None and usable and block is None:
+            beside.append((i, usable[0]))
         if rule is not None:
             why = rule.reason or f"matches rule {rule.name} ({z})"
             out[i] = (rule.name, why if rule.next is None else f"{why} (the next line matches)")
@@ -509,10 +526,33 @@ def _classify(
             ):
                 out[i] = ("strip.template", f"repeated in {count} documents")
         i += 1
+    _beside(stripped, out, beside)
     if start is not None and end is not None:
-        _edges(stripped, out, start, end, cjk_body, rules)
+        _edges(stripped, out, table, start, end, cjk_body, rules)
     _running_heads(stripped, out, rules)
     return out
+
+
+def _beside(
+    stripped: list[str], out: list[tuple[str | None, str]], beside: list[tuple[int, Rule]]
+) -> None:
+    """Apply ``beside`` rules: a matching line goes only next to a removed line (a run of
+    site contact lines under the licence goes; a notice's own contact lines stay)."""
+    changed = True
+    while changed:
+        changed = False
+        for i, rule in beside:
+            if out[i][0] is not None or stripped[i] == "":
+                continue
+            for step in (-1, 1):
+                j = i + step
+                while 0 <= j < len(stripped) and not stripped[j]:
+                    j += step
+                if 0 <= j < len(stripped) and out[j][0] is not None:
+                    why = rule.reason or f"matches rule {rule.name}"
+                    out[i] = (rule.name, f"{why}, next to removed line {j + 1}")
+                    changed = True
+                    break
 
 
 def _running_heads(stripped: list[str], out: list[tuple[str | None, str]], rules: Rules) -> None:
@@ -536,28 +576,37 @@ def _running_heads(stripped: list[str], out: list[tuple[str | None, str]], rules
                 out[j] = ("strip.running_head", f"repeated next to the page number at line {i + 1}")
 
 
-_SEPARATORS = re.compile(r"[|｜\t]")
+def _table_rows(stripped: list[str], matches: list[list[Rule]], rules: Rules) -> list[bool]:
+    """Lines of a flattened table: two or more | (or tabs), as many of the same kind as in the
+    non-blank line above or below ("姓名 | 单位 | 职务" over "张三 | 某局 | 科长"). A nav rule may
+    take such rows for a menu, but they are text, and they say nothing about where the page's
+    chrome ends. Not a table: a line with a menu word (``table_guard_nav_words``: 首页, Home…),
+    a repeated line, or a neighbour that another kind of rule removes (a register row, a
+    forum footer)."""
+    shape = [(s.count("|") + s.count("｜"), s.count("\t")) for s in stripped]
 
+    def partner(i: int, j: int) -> bool:
+        return (
+            stripped[j] != stripped[i]
+            and shape[j] == shape[i]
+            and not rules.nav_words.search(stripped[j])
+            and all(r.name in rules.table_guarded for r in matches[j])
+        )
 
-def _table_row(stripped: list[str], i: int, rules: Rules) -> bool:
-    """A line with separators like the non-blank line above or below it: a flattened table
-    ("姓名 | 单位 | 职务" over "张三 | 某局 | 科长"), whose rows a nav rule may remove but
-    which says nothing about where the page's chrome ends. A line with a menu word
-    (``table_guard_nav_words``: 首页, Home…) is a nav bar, even stacked on another."""
-    n = len(_SEPARATORS.findall(stripped[i]))
-    if n < 2 or rules.nav_words.search(stripped[i]):
-        return False
-    for step in (-1, 1):
-        j = i + step
-        while 0 <= j < len(stripped) and not stripped[j]:
-            j += step
-        if (
-            0 <= j < len(stripped)
-            and stripped[j] != stripped[i]  # a repeated bar is not a table
-            and len(_SEPARATORS.findall(stripped[j])) == n
-        ):
-            return True
-    return False
+    table = [False] * len(stripped)
+    for i, s in enumerate(stripped):
+        if max(shape[i]) < 2 or rules.nav_words.search(s):
+            continue
+        if any(r.name not in rules.table_guarded for r in matches[i]):
+            continue
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(stripped) and not stripped[j]:
+                j += step
+            if 0 <= j < len(stripped) and partner(i, j):
+                table[i] = True
+                break
+    return table
 
 
 def _named_in_byline(
@@ -592,6 +641,7 @@ def _spared(s: str, rules: Rules) -> bool:
 def _edges(
     stripped: list[str],
     out: list[tuple[str | None, str]],
+    table: list[bool],
     start: int,
     end: int,
     cjk_body: bool,
@@ -626,7 +676,7 @@ def _edges(
         elif (
             has_title_below
             and out[i][0] in rules.header_anchors
-            and not _table_row(stripped, i, rules)
+            and not table[i]
             and all(r.name in rules.header_anchors for r in _matching(rules, stripped[i]))
         ):
             anchor = i
@@ -651,6 +701,7 @@ def _edges(
             if out[i][0] is not None and rules.follow.search(stripped[i]):
                 author = (first, i)
                 break
+    first_title = next((i for i in range(start) if title_like(i)), start)
     for i in range(start):
         s = stripped[i]
         if not s or out[i][0] is not None:
@@ -672,13 +723,19 @@ def _edges(
                 "strip.header_chrome",
                 f"account name, repeated in the byline at line {named + 1}",
             )
-        elif cjk_body and len(s) <= rules.latin_chrome and _LATIN.search(s) and not _CJK.search(s):
+        elif (
+            cjk_body
+            and i < first_title
+            and len(s) <= rules.latin_chrome
+            and _LATIN.search(s)
+            and not _CJK.search(s)
+        ):
             out[i] = ("strip.header_chrome", "no Chinese in the header of a Chinese page")
     cut = next(
         (
             i
             for i in range(end + 1, len(stripped))
-            if out[i][0] in rules.footer_triggers and not _table_row(stripped, i, rules)
+            if out[i][0] in rules.footer_triggers and not table[i]
         ),
         None,
     )
