@@ -82,6 +82,10 @@ def assert_identical(local: Path, ray_dir: Path) -> None:
 def test_engine_ray_without_ray_is_one_line_error(run, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # "import ray" now raises ImportError
     monkeypatch.delitem(sys.modules, "cleancorpus.engines.ray_engine", raising=False)
+    import cleancorpus.engines
+
+    # "from cleancorpus.engines import ray_engine" would find an earlier import here.
+    monkeypatch.delattr(cleancorpus.engines, "ray_engine", raising=False)
     result = run("clean", SAMPLE, "-o", tmp_path / "out", "--engine", "ray")
     assert result.exit_code != 0
     message = result.stderr.strip()
