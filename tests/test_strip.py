@@ -803,3 +803,8 @@ def test_a_page_of_short_lines_still_has_zones():
 def test_titles_that_start_like_a_credit_stay(title):
     assert _kept(f"{title}\n{BODY}\n") == f"{title}\n{BODY}\n"
     assert _kept(f"{title}\n文/李某某\n{BODY}\n") == f"{title}\n{BODY}\n"
+
+
+def test_a_kicker_above_the_title_is_no_menu_item():
+    page = f"——记全国劳动模范张某某\n扎根基层三十年\n发布时间：2023-05-01 来源：市总工会\n{BODY}\n"
+    assert _kept(page) == f"——记全国劳动模范张某某\n扎根基层三十年\n{BODY}\n"

@@ -401,6 +401,7 @@ def _template_ok(s: str, rules: Rules) -> bool:
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_PUNCT = re.compile(r"[^\w\s·]")
 
 
 def _cjk_share(s: str) -> float:
@@ -706,14 +707,17 @@ def _edges(
         s = stripped[i]
         if not s or out[i][0] is not None:
             continue
+        # A menu item, site or author name is plain words; a kicker above the title
+        # ("——记全国劳动模范张某某", "“五一”特别报道") has punctuation.
+        plain = len(s) <= rules.chrome_max_chars and not _PUNCT.search(s)
         named = (
             _named_in_byline(stripped, out, i, rules) if len(s) <= rules.chrome_max_chars else -1
         )
         if i < anchor:
             out[i] = ("strip.header_chrome", f"above the navigation at line {anchor + 1}")
-        elif i < title and len(s) <= rules.chrome_max_chars:
+        elif i < title and plain:
             out[i] = ("strip.header_chrome", f"short line above the title at line {title + 1}")
-        elif author[0] < i < author[1] and len(s) <= rules.chrome_max_chars:
+        elif author[0] < i < author[1] and plain:
             out[i] = (
                 "strip.header_chrome",
                 f"author line above the follow button at line {author[1] + 1}",
