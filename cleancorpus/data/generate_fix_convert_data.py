@@ -64,16 +64,22 @@ def write_common_hanzi() -> None:
     (HERE / "common_hanzi.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _changing_entries(dict_text: str) -> tuple[set[str], set[str]]:
-    """(characters, multi-character keys) of the entries whose first value differs from the key."""
+def _changing_entries(dict_text: str) -> tuple[set[str], dict[str, str]]:
+    """Single characters, and multi-character keys with the characters they change, of the
+    entries whose first value differs from the key."""
     chars: set[str] = set()
-    phrases: set[str] = set()
+    phrases: dict[str, str] = {}
     for line in dict_text.splitlines():
         key, _, values = line.partition("\t")
         value = values.split(" ")[0]
         if not value or value == key:
             continue
-        (chars if len(key) == 1 else phrases).add(key)
+        if len(key) == 1:
+            chars.add(key)
+        elif len(key) == len(value):
+            phrases[key] = "".join(k for k, v in zip(key, value, strict=True) if k != v)
+        else:
+            phrases[key] = key
     return chars, phrases
 
 
@@ -97,7 +103,7 @@ def write_opencc_changing_chars() -> None:
     share = root / "share" / "opencc"
     tool = root / "bin" / "opencc_dict"
     version = importlib.metadata.version("opencc")
-    entries: dict[str, tuple[set[str], set[str]]] = {}
+    entries: dict[str, tuple[set[str], dict[str, str]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for ocd2 in sorted(share.glob("*.ocd2")):
             out = Path(tmp) / (ocd2.stem + ".txt")
@@ -109,21 +115,24 @@ def write_opencc_changing_chars() -> None:
     lines = [
         "# What each OpenCC configuration can change (see generate_fix_convert_data.py):",
         "# config <TAB> characters that some single-character entry changes <TAB> keys of",
-        "# changing multi-character entries that contain none of those characters.",
-        "# A text with none of either is left unchanged by that configuration.",
+        "# changing multi-character entries that contain none of those characters <TAB> the",
+        "# characters those keys change (a cheap first test for them).",
+        "# A text with none of the characters or keys is left unchanged by that configuration.",
         f"# From the dictionaries of the opencc {version} Python binding (OpenCC, Apache-2.0).",
         f"# opencc-version: {version}",
     ]
     for spec_path in sorted(share.glob("*.json")):
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
         chars: set[str] = set()
-        phrases: set[str] = set()
+        phrases: dict[str, str] = {}
         for name in set(_dict_files(spec)):
             c, p = entries[name]
             chars |= c
-            phrases |= p
+            for key, changed in p.items():
+                phrases[key] = "".join(sorted(set(phrases.get(key, "")) | set(changed)))
         needed = sorted(p for p in phrases if not set(p) & chars)
-        lines.append(f"{spec_path.stem}\t{''.join(sorted(chars))}\t{' '.join(needed)}")
+        triggers = "".join(sorted({ch for p in needed for ch in phrases[p]}))
+        lines.append(f"{spec_path.stem}\t{''.join(sorted(chars))}\t{' '.join(needed)}\t{triggers}")
     (HERE / "opencc_changing_chars.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -36,30 +36,6 @@ def pinyin_syllables(name: str) -> frozenset[str]:
     return frozenset(word for line in read_data(name) for word in line.split())
 
 
-class CharSet:
-    """Fast "does this text hold any of these characters": one regex class per plane.
-
-    Python's regex engine turns a large class of BMP characters into a lookup table but
-    checks a class holding astral characters one alternative at a time; the astral part is
-    searched only in texts that have an astral character at all.
-    """
-
-    _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-    def __init__(self, chars: str | set[str]) -> None:
-        bmp = "".join(sorted(ch for ch in set(chars) if ord(ch) <= 0xFFFF))
-        astral = "".join(sorted(ch for ch in set(chars) if ord(ch) > 0xFFFF))
-        self.bmp = re.compile("[" + re.escape(bmp) + "]") if bmp else None
-        self.astral = re.compile("[" + re.escape(astral) + "]") if astral else None
-
-    def search(self, text: str) -> bool:
-        if self.bmp is not None and self.bmp.search(text):
-            return True
-        return bool(
-            self.astral is not None and self._ASTRAL.search(text) and self.astral.search(text)
-        )
-
-
 _NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 _HANZI_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f]")
 _PUNCT_RE = re.compile(

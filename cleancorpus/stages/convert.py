@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import opencc
 
 from cleancorpus.config import Frozen
@@ -29,28 +30,53 @@ from cleancorpus.stages import _cjk
 
 
 class _ChangeCheck:
-    """Whether a text holds a key of an entry that changes something, for one configuration."""
+    """Whether a text holds a key of an entry that changes something, for one configuration.
 
-    def __init__(self, chars: str, phrases: list[str]) -> None:
-        self.chars = _cjk.CharSet(chars) if chars else None
-        # One alternation per first character: the regex engine scans for the first
-        # characters in C and tries only that character's branch.
-        by_first: dict[str, list[str]] = {}
+    One table lookup per character (numpy) finds the changing characters, and the characters
+    that changing phrases change (沈 of 沈思 -> 沉思); only around the latter are the phrases
+    themselves compared.
+    """
+
+    CHUNK = 1 << 20  # characters per lookup, bounding the temporary arrays
+
+    def __init__(self, chars: str, phrases: list[str], triggers: str) -> None:
+        self.table = np.zeros(0x110000, dtype=np.uint8)
+        self.table[[ord(ch) for ch in triggers]] = _TRIGGER
+        self.table[[ord(ch) for ch in chars]] = _CHANGES
+        self.by_trigger: dict[str, list[tuple[str, int]]] = {}
         for phrase in phrases:
-            by_first.setdefault(phrase[0], []).append(phrase[1:])
-        branches = [
-            re.escape(first)
-            + "(?:"
-            + "|".join(map(re.escape, sorted(rests, key=len, reverse=True)))
-            + ")"
-            for first, rests in sorted(by_first.items())
-        ]
-        self.phrases = re.compile("|".join(branches)) if branches else None
+            for k, ch in enumerate(phrase):
+                if ch in triggers:
+                    self.by_trigger.setdefault(ch, []).append((phrase, k))
 
     def may_change(self, text: str) -> bool:
-        if self.chars is not None and self.chars.search(text):
-            return True
-        return self.phrases is not None and self.phrases.search(text) is not None
+        for i in range(0, len(text), self.CHUNK):
+            chunk = text[i : i + self.CHUNK].encode("utf-32-le", "surrogatepass")
+            codes = np.frombuffer(chunk, dtype=np.uint32)
+            found = self.table[codes]
+            top = int(found.max()) if len(found) else 0
+            if top == _CHANGES:
+                return True
+            if top and self._phrase_at_triggers(text, np.unique(codes[found == _TRIGGER])):
+                return True
+        return False
+
+    def _phrase_at_triggers(self, text: str, triggers: np.ndarray) -> bool:
+        for code in triggers.tolist():
+            ch = chr(code)
+            pos = text.find(ch)
+            while pos >= 0:
+                for phrase, k in self.by_trigger.get(ch, ()):
+                    if pos >= k and text.startswith(phrase, pos - k):
+                        return True
+                pos = text.find(ch, pos + 1)
+        return False
+
+
+# Table values; a changing character outranks a trigger, so one max() tells which are present.
+_TRIGGER = 1
+_CHANGES = 2
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -68,8 +94,8 @@ def _change_check(config: str, table: str) -> _ChangeCheck | None:
         return None
     for line in lines:
         if line.startswith(config + "\t"):
-            _, chars, phrases = line.split("\t")
-            return _ChangeCheck(chars, phrases.split())
+            _, chars, phrases, triggers = line.split("\t")
+            return _ChangeCheck(chars, phrases.split(), triggers)
     return None
 
 
@@ -105,7 +131,15 @@ def convert(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
         return text, changes
     if conv.check is not None and not conv.check.may_change(text):
         return text, changes
-    out = conv.convert(text)
+    if _SURROGATE.search(text):
+        # OpenCC takes UTF-8; a lone surrogate (never produced by decoding) stays as it is.
+        parts = _SURROGATE.split(text)
+        seps = _SURROGATE.findall(text)
+        out = "".join(
+            conv.convert(p) + (seps[i] if i < len(seps) else "") for i, p in enumerate(parts)
+        )
+    else:
+        out = conv.convert(text)
     if out != text:
         if len(out) == len(text):
             n = sum(a != b for a, b in zip(text, out, strict=True))
