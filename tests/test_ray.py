@@ -21,6 +21,9 @@ from cleancorpus import pipeline
 from cleancorpus.config import load_config
 from cleancorpus.document import Document
 
+# Ray Data warns about its own deprecated settings when it copies its context.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(
     not HAVE_RAY, reason="Ray is not installed (pip install 'cleancorpus[ray]')"
