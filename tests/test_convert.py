@@ -156,3 +156,10 @@ def test_seed_traditional_documents_convert():
         out, changes = convert(seed.read_text(encoding="utf-8"), CFG)
         assert changes["convert.t2s"] > 100
         assert not needs_conversion(out, CFG) or convert(out, CFG)[0] == out
+
+
+def test_never_raises_on_odd_input():
+    for config in CONFIGS:
+        for text in ["", "\x00", "a\udcff會\ud800議", "𠀀" * 3, "\ufffd", "x" * 10]:
+            convert(text, cfg_for(config))
+    assert convert("a\udcff會", CFG)[0] == "a\udcff会"

@@ -111,6 +111,36 @@ def test_cjk_mojibake_ftfy_fails_fix_repairs(damaged, original, change):
     assert changes[change] >= 1
 
 
+# A few of ftfy's own cases (rspeer/python-ftfy, tests/test-cases/*.json): the gate in front
+# of ftfy must not lose its repairs in any of its codecs, nor GBK/Big5 readings steal them.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("voilÃ le travail", "voilà le travail"),
+        ("LiĂ¨ge Avenue de l'HĂ´pital", "Liège Avenue de l'Hôpital"),
+        ("wei√ü", "weiß"),
+        (
+            "Blog Traffic Tip 2 вЂ“ Broadcast Email Your Blog",
+            "Blog Traffic Tip 2 – Broadcast Email Your Blog",
+        ),
+        ("Iggy Pop (nÃƒÂ© Jim Osterberg)", "Iggy Pop (né Jim Osterberg)"),
+        ("Ø±Ø³Ø§Ù„Ø©", "رسالة"),
+        ("com especial atenÃ§Ã£o Ã s crianÃ§as", "com especial atenção às crianças"),
+        (
+            "Le barÃ¨me forfaitaire permet l’Ã©valuation des frais",
+            "Le barème forfaitaire permet l’évaluation des frais",
+        ),
+        ("ŉ Chloroplas", "ʼn Chloroplas"),
+        ("parlé\u0085 Tu sais", "parlé… Tu sais"),
+        ("Bremer/Mccoy – DrÃ¥ber", "Bremer/Mccoy – DrÃ¥ber"),
+        ("MÄ£ÄM ÌÑÌ Q £ÄGÌ GÄLÄW ÑÍCH SÖÄ£", "MÄ£ÄM ÌÑÌ Q £ÄGÌ GÄLÄW ÑÍCH SÖÄ£"),
+        ("├┤a┼┐a┼┐a┼┐a┼┐a", "├┤a┼┐a┼┐a┼┐a┼┐a"),
+    ],
+)
+def test_ftfy_cases_through_the_gate(text, expected):
+    assert run(text) == expected
+
+
 def test_utf8_as_latin1_stays_ftfys():
     assert ftfy.fix_text("ä¼šè®®") == "会议"
     out, changes = fix("ä¼šè®®明确", CFG)
@@ -304,9 +334,12 @@ def test_never_raises_on_odd_input():
         "\ufffd" * 5,
         "&" * 100,
         "(" * 50,
-        "\udcff"[:0],
+        "a\udcff會»áÒé\ud800",
         "𠀀" * 3,
         "\n" * 20,
+        "\x80\xff" * 50,
+        "浼" * 100,
+        bytes(range(256)).decode("latin-1"),
     ]:
         fix(text, CFG)
 

@@ -355,7 +355,7 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
             for piece in pieces:
                 pf, pk = (None, "")
                 if len(_HIGH_CHAR.findall(piece)) >= 2:
-                    pf, pk = _fix_latin_run(piece, c, chinese)
+                    pf, pk = _fix_latin_run(piece, c, chinese, piece=True)
                 if pf is not None:
                     changes["fix." + pk] += 1
                 repaired.append(piece if pf is None else pf)
@@ -394,14 +394,17 @@ def _latin_words(run: str) -> bool:
     return True
 
 
-def _fix_latin_run(run: str, c: _Compiled, chinese: bool) -> tuple[str | None, str]:
+def _fix_latin_run(
+    run: str, c: _Compiled, chinese: bool, piece: bool = False
+) -> tuple[str | None, str]:
     """The GBK/Big5 reading of a run of Latin-1/cp1252 characters, if it is the right one.
 
     ``chinese`` says whether the run's line has hanzi elsewhere. UTF-8 shown as Latin-1 is
     ftfy's: a run that is valid UTF-8 in a line without hanzi is left to it (``nÃ©``), and
     where ftfy reads the run as UTF-8 mojibake too, the GBK/Big5 reading must score at least
     as well, and in a line without hanzi have at least ``latin_context_min_hanzi`` hanzi, few
-    of them inside Latin words.
+    of them inside Latin words. So does a ``piece`` (a space-separated part of a run that did
+    not decode whole) in a line without hanzi.
     Returns (None, why) when the run stays: "latin", "utf8", "undecodable", "rejected".
     """
     if _latin_words(run):
@@ -443,6 +446,8 @@ def _fix_latin_run(run: str, c: _Compiled, chinese: bool) -> tuple[str | None, s
     if kind == "utf8_as_latin1":
         return None, "utf8"
     if not _acceptable(run, cand, score, c):
+        return None, "rejected"
+    if piece and not chinese and len(_HANZI_CHAR.findall(cand)) < c.cfg["latin_context_min_hanzi"]:
         return None, "rejected"
     if c.cfg["ftfy_enabled"] and _FTFY_GATE.search(run):
         ftfy_out = ftfy.fix_encoding(run)
