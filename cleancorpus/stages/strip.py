@@ -439,13 +439,13 @@ def _body_bounds(
     if cjk:
         body = cjk
     if not body and rules.body_fallback:
-        # A page of short lines (a results notice of "key：value" items): its sentences, if
-        # long enough to be no menu item, bound the body instead.
+        # A page of short lines (a results notice of "key：value" items): its sentences (at
+        # least body_short_min_chars, ending like body_end_pattern: not a headline ending
+        # in ！ or ？) bound the body instead.
         body = [
             i
             for i, s in enumerate(stripped)
-            if len(s) >= rules.body_short_min_chars
-            and rules.body_sentence.search(s[: rules.max_line])
+            if _is_sentence(s, rules)
             and not any(r.zone == "anywhere" for r in matches[i])
             and _cjk_share(s) >= rules.body_min_cjk_share
         ]
@@ -686,7 +686,12 @@ def _edges(
     # "2023-10-30 来源：…"): short lines above the title are menu items and site names.
     title = -1
     for i in range(anchor + 1, start):
-        if out[i][0] in rules.byline_rules and rules.byline_date.search(stripped[i]):
+        # Any rule may have removed it first ("发布时间：… 【字体：大 中 小】" is a widget too).
+        if (
+            out[i][0] is not None
+            and rules.byline_date.search(stripped[i])
+            and any(r.name in rules.byline_rules for r in _matching(rules, stripped[i]))
+        ):
             j = i - 1
             while j > anchor and not stripped[j]:
                 j -= 1
