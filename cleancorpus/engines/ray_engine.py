@@ -166,7 +166,7 @@ def _apply_verdict(doc: Document, verdict: tuple[str, str | None] | None) -> Non
 class _LineKeys:
     """strip's first pass: the line keys leave the document (as ``gather_templates`` pops them)."""
 
-    def take(self, doc: Document) -> tuple[str, list[int]]:
+    def take(self, doc: Document) -> tuple[str, np.ndarray]:
         # As int64 (the same 64 bits): sort-based shuffles handle signed keys only.
         keys = np.array(sorted(doc.extra.pop("line_keys", None) or ()), dtype=np.uint64)
         return doc.group, keys.view(np.int64)
