@@ -57,6 +57,10 @@ KNOWN_MISSES: dict[str, str] = {
     # "数据来源：某某市市场监督管理局" after the last item is the page's source line, but the same
     # words under a table at the end of a report are the table's note: kept when in doubt.
     "credit_penalty": "数据来源 line after the body: ambiguous with a table note, kept",
+    # A service guide of "key：value" lines has no sentence ending in 。: no body, so no zones
+    # and no zone heuristics; the site name above the nav bar and the "在线办理" button (also a
+    # word a guide's text uses: "办理方式：在线办理") stay.
+    "service_guide": "no sentence at all: no zones, site name and 在线办理 kept",
 }
 
 
@@ -809,3 +813,31 @@ def test_titles_that_start_like_a_credit_stay(title):
 def test_a_kicker_above_the_title_is_no_menu_item():
     page = f"——记全国劳动模范张某某\n扎根基层三十年\n发布时间：2023-05-01 来源：市总工会\n{BODY}\n"
     assert _kept(page) == f"——记全国劳动模范张某某\n扎根基层三十年\n{BODY}\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["00:00 / 02:35", "倍速", "正在播放", "图片", "[图片]", "本文来自网易号作者某某文旅"],
+)
+def test_player_controls_placeholders_and_origin_lines_go(line):
+    page = f"我市启动城市清洁行动\n{line}\n{BODY}\n{line}\n"
+    assert _kept(page) == f"我市启动城市清洁行动\n{BODY}\n"
+
+
+def test_placeholder_between_paragraphs_goes_but_words_in_sentences_stay():
+    page = f"{BODY}\n图片\n{BODY}\n图片显示，大桥主体结构已经完工。\n"
+    assert _kept(page) == f"{BODY}\n{BODY}\n图片显示，大桥主体结构已经完工。\n"
+
+
+def test_an_english_notice_below_furniture_is_not_spared():
+    notice = (
+        "Notice: The content above is uploaded and posted by a user, which is a social "
+        "media platform and only provides information storage services."
+    )
+    page = f"{BODY}\n特别声明：以上内容为用户上传并发布，本平台仅提供信息存储服务。\n{notice}\n"
+    assert _kept(page) == f"{BODY}\n"
+
+
+@pytest.mark.parametrize("line", ["您当前所在位置：首页 > 办事指南", "您目前的位置：首页 > 新闻"])
+def test_breadcrumb_variants(line):
+    assert _kept(f"{line}\n某某事项办事指南\n{BODY}\n") == f"某某事项办事指南\n{BODY}\n"

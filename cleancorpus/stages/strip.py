@@ -633,9 +633,12 @@ def _named_in_byline(
     return -1
 
 
-def _spared(s: str, rules: Rules) -> bool:
-    return len(s) >= rules.body_short_min_chars and bool(
-        rules.footer_spare.search(s[: rules.max_line])
+def _spared(s: str, rules: Rules, cjk_body: bool) -> bool:
+    return (
+        len(s) >= rules.body_short_min_chars
+        and bool(rules.footer_spare.search(s[: rules.max_line]))
+        # An English platform notice under a Chinese article is no remark of the article's.
+        and (not cjk_body or _cjk_share(s) >= rules.body_min_cjk_share)
     )
 
 
@@ -752,7 +755,7 @@ def _edges(
         return
     for i in range(cut + 1, len(stripped)):
         s = stripped[i]
-        if s and out[i][0] is None and not _spared(s, rules):
+        if s and out[i][0] is None and not _spared(s, rules, cjk_body):
             out[i] = (
                 "strip.footer_chrome",
                 f"below the page furniture at line {cut + 1} ({out[cut][0]})",
