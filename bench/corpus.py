@@ -16,18 +16,29 @@ import opencc
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = [
-    ("政务邮箱 |邮件订阅 |业务系统 |无障碍通道 |English | 繁體版", "当前位置: 首页 > 政务公开 > 通知公告",
-     "版权所有：{site}人民政府办公室  京ICP备{n}号  京公网安备{n}号"),
-    ("首页 | 新闻 | 财经 | 科技 | 评论 | 图片", "您的位置：首页 > 新闻中心",
-     "Copyright © 2021 {site}新闻网 All rights reserved. 网站标识码{n}"),
-    ("网站首页 | 机构概况 | 政策法规 | 办事服务 | 互动交流", "当前位置：首页 >> 工作动态",
-     "主办单位：{site}通信管理局  ICP备案号：{n}  打印本页 关闭窗口"),
+    (
+        "政务邮箱 |邮件订阅 |业务系统 |无障碍通道 |English | 繁體版",
+        "当前位置: 首页 > 政务公开 > 通知公告",
+        "版权所有：{site}人民政府办公室  京ICP备{n}号  京公网安备{n}号",
+    ),
+    (
+        "首页 | 新闻 | 财经 | 科技 | 评论 | 图片",
+        "您的位置：首页 > 新闻中心",
+        "Copyright © 2021 {site}新闻网 All rights reserved. 网站标识码{n}",
+    ),
+    (
+        "网站首页 | 机构概况 | 政策法规 | 办事服务 | 互动交流",
+        "当前位置：首页 >> 工作动态",
+        "主办单位：{site}通信管理局  ICP备案号：{n}  打印本页 关闭窗口",
+    ),
 ]
 PLACES = ["肇庆", "安康", "山西", "河北", "福建", "甘肃", "重庆", "沈阳", "杭州", "成都"]
 
 
 def sentences() -> list[str]:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "sample_data").glob("*.txt")))
+    text = "\n".join(
+        p.read_text(encoding="utf-8") for p in sorted((ROOT / "sample_data").glob("*.txt"))
+    )
     text = re.sub(r"\([a-zà-ǜü]{1,6}\)", "", text)  # drop the seeds' pinyin artifacts
     parts = re.split(r"(?<=[。；！？])", text)
     out = [re.sub(r"\s+", "", p) for p in parts]
@@ -62,11 +73,23 @@ def generate(n_docs: int, seed: int = 7, mean_chars: int = 650):
             if len(bodies) < 5000:
                 bodies.append(body_text)
         title = rng.choice(pool)[:30]
-        page = "\n".join([
-            nav, crumb, f"发布时间：2021-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}  来源：{site}",
-            "", title, "", body_text, "", "【打印本页】【关闭窗口】",
-            footer.format(site=site, n=10000000 + rng.randrange(9 * 10**7)),
-        ]) + "\n"
+        page = (
+            "\n".join(
+                [
+                    nav,
+                    crumb,
+                    f"发布时间：2021-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}  来源：{site}",
+                    "",
+                    title,
+                    "",
+                    body_text,
+                    "",
+                    "【打印本页】【关闭窗口】",
+                    footer.format(site=site, n=10000000 + rng.randrange(9 * 10**7)),
+                ]
+            )
+            + "\n"
+        )
         if rng.random() < 0.30:
             page = s2t.convert(page)
         data = page.encode("gbk", errors="replace") if rng.random() < 0.05 else page.encode("utf-8")

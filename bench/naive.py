@@ -16,10 +16,17 @@ import ftfy
 import opencc
 from datasketch import MinHash, MinHashLSH
 
-RULES = [re.compile(p) for p in (
-    r"^(当前位置|您的位置)", r"版权所有|Copyright", r"ICP备|公网安备", r"^(来源|责任编辑)[:：]",
-    r"打印本页|关闭窗口", r"\|.*\|",
-)]
+RULES = [
+    re.compile(p)
+    for p in (
+        r"^(当前位置|您的位置)",
+        r"版权所有|Copyright",
+        r"ICP备|公网安备",
+        r"^(来源|责任编辑)[:：]",
+        r"打印本页|关闭窗口",
+        r"\|.*\|",
+    )
+]
 
 
 def naive_clean(paths: list[Path]) -> tuple[int, float]:
@@ -34,7 +41,9 @@ def naive_clean(paths: list[Path]) -> tuple[int, float]:
         text = raw.decode(guess, errors="replace")
         text = ftfy.fix_text(text)
         text = converter.convert(text)
-        text = "\n".join(line for line in text.splitlines() if not any(r.search(line) for r in RULES))
+        text = "\n".join(
+            line for line in text.splitlines() if not any(r.search(line) for r in RULES)
+        )
         m = MinHash(num_perm=128)
         for j in range(max(1, len(text) - 4)):
             m.update(text[j : j + 5].encode("utf-8"))

@@ -35,8 +35,10 @@ def timed(args: list[str]) -> tuple[float, int, int]:
 
 
 def row(label: str, seconds: float, docs: int, nbytes: int, rss: int) -> None:
-    print(f"  {label:<34} {seconds:7.2f} s {docs / seconds:9,.0f} docs/s "
-          f"{nbytes / seconds / 1e6:7.2f} MB/s  peak RSS {rss:5d} MB")
+    print(
+        f"  {label:<34} {seconds:7.2f} s {docs / seconds:9,.0f} docs/s "
+        f"{nbytes / seconds / 1e6:7.2f} MB/s  peak RSS {rss:5d} MB"
+    )
 
 
 def runner_overhead(n: int = 20000) -> None:
@@ -102,7 +104,9 @@ def stage_split(paths: list[Path]) -> None:
         times["dedup (LSH + clusters)"] = time.perf_counter() - start
     total = sum(times.values())
     for name, seconds in times.items():
-        print(f"  {name:<24} {seconds:7.2f} s {nbytes / seconds / 1e6:8.1f} MB/s  {100 * seconds / total:5.1f}%")
+        print(
+            f"  {name:<24} {seconds:7.2f} s {nbytes / seconds / 1e6:8.1f} MB/s  {100 * seconds / total:5.1f}%"
+        )
     print(f"  {'all stages':<24} {total:7.2f} s {nbytes / total / 1e6:8.1f} MB/s")
 
 
@@ -110,7 +114,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=20000, help="documents in the generated corpus")
     parser.add_argument("--io-mb", type=float, default=20.0, help="size of the I/O-only corpus")
-    parser.add_argument("--naive-docs", type=int, default=1000, help="documents for the naive chain")
+    parser.add_argument(
+        "--naive-docs", type=int, default=1000, help="documents for the naive chain"
+    )
     args = parser.parse_args()
 
     work = HERE / "_corpus"
@@ -120,20 +126,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for jobs in ("1", "2"):
             out = Path(tmp) / f"io{jobs}.jsonl"
-            s, rss, rc = timed([CLI, "pipe", "-q", "-j", jobs, "read", "-i", str(work / f"io-{io_docs}"),
-                                "decode", "write", "-o", str(out)])
+            s, rss, rc = timed(
+                [
+                    CLI,
+                    "pipe",
+                    "-q",
+                    "-j",
+                    jobs,
+                    "read",
+                    "-i",
+                    str(work / f"io-{io_docs}"),
+                    "decode",
+                    "write",
+                    "-o",
+                    str(out),
+                ]
+            )
             row(f"pipe read decode write -j {jobs}", s, n, nbytes, rss)
     runner_overhead()
 
     print(f"\n== clean, all stages ({args.docs:,} documents)")
     n, nbytes = corpus.write_corpus(work / f"full-{args.docs}", args.docs)
-    print(f"  corpus: {n:,} documents, {nbytes / 1e6:.1f} MB "
-          "(30% Traditional, 5% GBK, ~10% near-duplicates, site boilerplate)")
+    print(
+        f"  corpus: {n:,} documents, {nbytes / 1e6:.1f} MB "
+        "(30% Traditional, 5% GBK, ~10% near-duplicates, site boilerplate)"
+    )
     clean_rates: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for jobs in ("1", "2"):
             out = Path(tmp) / f"clean{jobs}.jsonl"
-            s, rss, rc = timed([CLI, "clean", "-q", "-j", jobs, str(work / f"full-{args.docs}"), "-o", str(out)])
+            s, rss, rc = timed(
+                [CLI, "clean", "-q", "-j", jobs, str(work / f"full-{args.docs}"), "-o", str(out)]
+            )
             row(f"clean -j {jobs}" + ("" if rc == 0 else f" (exit {rc})"), s, n, nbytes, rss)
             clean_rates[jobs] = n / s
         print(f"  -j 2 / -j 1: {clean_rates['2'] / clean_rates['1']:.2f}x")
@@ -147,11 +171,13 @@ def main() -> None:
     import naive
 
     nb = sum(p.stat().st_size for p in paths[:naive_n])
-    kept, seconds = naive.naive_clean(paths[:naive_n])
+    _, seconds = naive.naive_clean(paths[:naive_n])
     row("naive chain, one process", seconds, naive_n, nb, 0)
     if clean_rates:
         for jobs, rate in clean_rates.items():
-            print(f"  clean -j {jobs} / naive: {rate / (naive_n / seconds):6.1f}x documents per second")
+            print(
+                f"  clean -j {jobs} / naive: {rate / (naive_n / seconds):6.1f}x documents per second"
+            )
 
     for script in [HERE / "strip_report.py", *sorted(HERE.glob("bench_*.py"))]:
         print(f"\n== {script.name}")

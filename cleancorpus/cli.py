@@ -68,50 +68,118 @@ def _opt(*decls: str, key: str | None = None, extend: bool = False, **kwargs: An
 
 OPTIONS: dict[str, list[Opt]] = {
     "read": [
-        _opt("--include", key="io.include", multiple=True, help="Only files matching this glob (relative path)."),
-        _opt("--exclude", key="io.exclude", extend=True, multiple=True, help="Skip files matching this glob."),
+        _opt(
+            "--include",
+            key="io.include",
+            multiple=True,
+            help="Only files matching this glob (relative path).",
+        ),
+        _opt(
+            "--exclude",
+            key="io.exclude",
+            extend=True,
+            multiple=True,
+            help="Skip files matching this glob.",
+        ),
         _opt("--text-field", key="io.text_field", help="JSONL field holding the text [text]."),
         _opt("--id-field", key="io.id_field", help="JSONL field holding the id [id]."),
-        _opt("--max-bytes", key="io.max_bytes", type=click.IntRange(1), help="Larger documents are errors."),
+        _opt(
+            "--max-bytes",
+            key="io.max_bytes",
+            type=click.IntRange(1),
+            help="Larger documents are errors.",
+        ),
     ],
     "decode": [],
     "fix": [],
     "convert": [
-        _opt("--to", "convert_to", key="convert.config", metavar="OPENCC",
-             help="OpenCC conversion (t2s, tw2s, hk2s, s2t, ..., none) [t2s]."),
+        _opt(
+            "--to",
+            "convert_to",
+            key="convert.config",
+            metavar="OPENCC",
+            help="OpenCC conversion (t2s, tw2s, hk2s, s2t, ..., none) [t2s].",
+        ),
     ],
     "strip": [
-        _opt("--rules", key="strip.extra_rules_files", extend=True, multiple=True,
-             type=click.Path(exists=True, dir_okay=False), help="Extra boilerplate rule file (TOML)."),
+        _opt(
+            "--rules",
+            key="strip.extra_rules_files",
+            extend=True,
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            help="Extra boilerplate rule file (TOML).",
+        ),
     ],
     "filter": [
-        _opt("--min-chars", key="filter.min_chars", type=click.IntRange(0),
-             help="Documents shorter than this after cleaning are 'empty'."),
+        _opt(
+            "--min-chars",
+            key="filter.min_chars",
+            type=click.IntRange(0),
+            help="Documents shorter than this after cleaning are 'empty'.",
+        ),
     ],
     "dedup": [
-        _opt("--threshold", key="dedup.threshold", type=click.FloatRange(0.0, 1.0, min_open=True),
-             help="Jaccard similarity for near-duplicates [0.8]."),
-        _opt("--keep", key="dedup.keep", type=click.Choice(["first", "longest"]),
-             help="Which member of a duplicate cluster is kept [first]."),
+        _opt(
+            "--threshold",
+            key="dedup.threshold",
+            type=click.FloatRange(0.0, 1.0, min_open=True),
+            help="Jaccard similarity for near-duplicates [0.8].",
+        ),
+        _opt(
+            "--keep",
+            key="dedup.keep",
+            type=click.Choice(["first", "longest"]),
+            help="Which member of a duplicate cluster is kept [first].",
+        ),
         _opt("--index", help="Persistent dedup index: a file PATH or redis://HOST:PORT/DB."),
-        _opt("--lock-timeout", type=click.FloatRange(0), help="Seconds to wait for a locked index."),
+        _opt(
+            "--lock-timeout", type=click.FloatRange(0), help="Seconds to wait for a locked index."
+        ),
     ],
     "run": [
-        _opt("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-             help="TOML file overriding config/default.toml key by key."),
-        _opt("-j", "--jobs", key="run.jobs", type=click.IntRange(0), help="Worker processes (0: all cores)."),
-        _opt("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-             help="Run on this machine's processes, or on a Ray cluster."),
-        _opt("--ray-address", help="Ray cluster to use ('auto', 'ray://HOST:PORT'); default: a local one."),
+        _opt(
+            "--config",
+            "config_file",
+            type=click.Path(exists=True, dir_okay=False),
+            help="TOML file overriding config/default.toml key by key.",
+        ),
+        _opt(
+            "-j",
+            "--jobs",
+            key="run.jobs",
+            type=click.IntRange(0),
+            help="Worker processes (0: all cores).",
+        ),
+        _opt(
+            "--engine",
+            type=click.Choice(["local", "ray"]),
+            default="local",
+            show_default=True,
+            help="Run on this machine's processes, or on a Ray cluster.",
+        ),
+        _opt(
+            "--ray-address",
+            help="Ray cluster to use ('auto', 'ray://HOST:PORT'); default: a local one.",
+        ),
         _opt("--strict", is_flag=True, help="Exit 1 if any document is an error."),
         _opt("-q", "--quiet", is_flag=True, help="Print nothing on stderr but errors."),
         _opt("-v", "--verbose", is_flag=True, help="Show tracebacks for unexpected failures."),
     ],
     "write": [
-        _opt("-o", "--output", default="-", show_default=True,
-             help="Directory, FILE.jsonl[.gz], or - for JSON Lines on stdout."),
+        _opt(
+            "-o",
+            "--output",
+            default="-",
+            show_default=True,
+            help="Directory, FILE.jsonl[.gz], or - for JSON Lines on stdout.",
+        ),
         _opt("--overwrite", is_flag=True, help="Write into a non-empty directory or over a file."),
-        _opt("--manifest", type=click.Path(dir_okay=False), help="Write one JSON line per input document."),
+        _opt(
+            "--manifest",
+            type=click.Path(dir_okay=False),
+            help="Write one JSON line per input document.",
+        ),
     ],
 }
 
@@ -128,7 +196,9 @@ def options(*groups: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return apply
 
 
-def overrides(groups: Iterable[str], values: dict[str, Any], base: Frozen | None = None) -> dict[str, Any]:
+def overrides(
+    groups: Iterable[str], values: dict[str, Any], base: Frozen | None = None
+) -> dict[str, Any]:
     """Config overrides from the options of ``groups`` that were given."""
     result: dict[str, Any] = {}
     defaults = base or load_config()
@@ -248,7 +318,11 @@ def execute(
 
 
 def _local(
-    inputs: list[str], source: Iterator[Document], stages: list[str], cfg: Frozen, env: pipeline.RunEnv
+    inputs: list[str],
+    source: Iterator[Document],
+    stages: list[str],
+    cfg: Frozen,
+    env: pipeline.RunEnv,
 ) -> Iterator[Document]:
     return pipeline.run(source, [pipeline.processor(stage, cfg) for stage in stages], env)
 
@@ -280,10 +354,7 @@ def _run_errors() -> tuple[type[BaseException], ...]:
 
 
 def _stages(names: Iterable[str], cfg: Frozen) -> list[str]:
-    return [
-        s for s in names
-        if pipeline.available(s) and cfg.get(s, Frozen()).get("enabled", True)
-    ]
+    return [s for s in names if pipeline.available(s) and cfg.get(s, Frozen()).get("enabled", True)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,13 +449,24 @@ def explain(file: str, **values: Any) -> None:
             before, changes_before = doc.text, doc.changes.copy()
             doc = pipeline.run_one(doc, [stage], cfg, explain=lambda lines: _show_strip(out, lines))
             changes = doc.changes - changes_before
-            out.print(f"[bold cyan]{stage}[/]  " + (", ".join(f"{k}×{v}" for k, v in sorted(changes.items())) or "no change"))
+            out.print(
+                f"[bold cyan]{stage}[/]  "
+                + (", ".join(f"{k}×{v}" for k, v in sorted(changes.items())) or "no change")
+            )
             if stage == "decode" and doc.active:
                 out.print(f"  encoding {doc.encoding}, confidence {doc.confidence:.2f}")
-            elif stage != "strip" and before is not None and doc.text is not None and before != doc.text:
+            elif (
+                stage != "strip"
+                and before is not None
+                and doc.text is not None
+                and before != doc.text
+            ):
                 _show_diff(out, before, doc.text)
             if not doc.active:
-                out.print(f"  status [bold]{doc.status}[/]" + (f": {escape(doc.error)}" if doc.error else ""))
+                out.print(
+                    f"  status [bold]{doc.status}[/]"
+                    + (f": {escape(doc.error)}" if doc.error else "")
+                )
                 break
 
 
@@ -444,9 +526,19 @@ def _pipe_command(name: str, groups: list[str], extra: Callable[[Any], Any] | No
     pipe.command(name)(decorated)
 
 
-_pipe_command("read", ["read"], click.option("-i", "--input", "inputs", multiple=True, required=True,
-                                             type=click.Path(exists=True, allow_dash=True),
-                                             help="A file, directory or - (repeatable)."))
+_pipe_command(
+    "read",
+    ["read"],
+    click.option(
+        "-i",
+        "--input",
+        "inputs",
+        multiple=True,
+        required=True,
+        type=click.Path(exists=True, allow_dash=True),
+        help="A file, directory or - (repeatable).",
+    ),
+)
 for _stage in pipeline.STAGES:
     _pipe_command(_stage, [_stage] if _stage in OPTIONS else [])
 _pipe_command("write", ["write"])

@@ -141,7 +141,9 @@ def _set_checked(data: dict[str, Any], dotted: str, value: Any, defaults: Frozen
     _merge(node, {leaf: value}, ".".join(parents) + "." if parents else "")
 
 
-def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Frozen:
+def load_config(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> Frozen:
     """Defaults, overridden key by key by ``path`` (a TOML file), then by ``overrides``."""
     data = read_toml(config_dir() / "default.toml")
     if path is not None:

@@ -113,7 +113,9 @@ def _read_tree(root: Path, cfg: Frozen, records: bool) -> Iterator[Document]:
         yield from _read_file(path, rel, str(root / top) if top else str(root), cfg, records)
 
 
-def _read_file(path: Path, rel: str, group: str, cfg: Frozen, records: bool = True) -> Iterator[Document]:
+def _read_file(
+    path: Path, rel: str, group: str, cfg: Frozen, records: bool = True
+) -> Iterator[Document]:
     try:
         size = path.stat().st_size
         if records and is_jsonl(path.name):
@@ -171,7 +173,9 @@ def _read_jsonl(fh: IO[bytes], rel: str, group: str, cfg: Frozen) -> Iterator[Do
         doc_id = record.pop(id_field, None)
         doc_id = where if doc_id is None else str(doc_id)
         if not isinstance(text, str):
-            yield Document(id=doc_id).fail(f"invalid record at line {lineno}: no string field '{text_field}'")
+            yield Document(id=doc_id).fail(
+                f"invalid record at line {lineno}: no string field '{text_field}'"
+            )
             continue
         grp = str(record.get(group_field, group)) if group_field else group
         yield Document(id=doc_id, text=text, group=grp, fields=record)
@@ -186,7 +190,11 @@ def safe_relpath(doc_id: str) -> PurePosixPath | None:
     if not doc_id or "\x00" in doc_id or "\\" in doc_id:
         return None
     rel = PurePosixPath(doc_id)
-    if rel.is_absolute() or any(part in ("..", "") for part in rel.parts) or rel == PurePosixPath("."):
+    if (
+        rel.is_absolute()
+        or any(part in ("..", "") for part in rel.parts)
+        or rel == PurePosixPath(".")
+    ):
         return None
     return rel
 

@@ -87,7 +87,9 @@ def strip_keys_step(doc: Document, cfg: Frozen) -> Document:
     return doc
 
 
-def strip_step(doc: Document, cfg_and_template: tuple[Frozen, dict[str, dict[int, int]]]) -> Document:
+def strip_step(
+    doc: Document, cfg_and_template: tuple[Frozen, dict[str, dict[int, int]]]
+) -> Document:
     from cleancorpus.stages.strip import strip
 
     cfg, templates = cfg_and_template
@@ -108,7 +110,9 @@ def signature_step(doc: Document, cfg: Frozen) -> Document:
 # Barriers
 
 
-def gather_templates(stream: Iterator[Document], env: RunEnv) -> tuple[Iterable[Document], tuple[Step, ...]]:
+def gather_templates(
+    stream: Iterator[Document], env: RunEnv
+) -> tuple[Iterable[Document], tuple[Step, ...]]:
     """First pass of strip: count, per source group, the documents each short line occurs in."""
     cfg = env.cfg["strip"]
     counts: dict[str, Counter[int]] = defaultdict(Counter)
@@ -131,7 +135,9 @@ def _drain_spool(spool: Spool) -> Iterator[Document]:
         spool.close()
 
 
-def gather_dedup(stream: Iterator[Document], env: RunEnv) -> tuple[Iterable[Document], tuple[Step, ...]]:
+def gather_dedup(
+    stream: Iterator[Document], env: RunEnv
+) -> tuple[Iterable[Document], tuple[Step, ...]]:
     """Dedup: signatures came from the workers; LSH and clusters here, in input order."""
     from cleancorpus.dedup import Deduper
 
@@ -212,7 +218,9 @@ def processor(stage: str, cfg: Frozen) -> Processor:
     if stage == "filter":
         return Map((Step("filter", filter_step, cfg["filter"]),))
     if stage == "dedup":
-        return Barrier("dedup", (Step("dedup.signature", signature_step, cfg["dedup"]),), gather_dedup)
+        return Barrier(
+            "dedup", (Step("dedup.signature", signature_step, cfg["dedup"]),), gather_dedup
+        )
     raise ValueError(f"unknown stage {stage}")
 
 

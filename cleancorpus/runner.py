@@ -80,7 +80,9 @@ def parallel_map(
     ctx = multiprocessing.get_context("forkserver")
     it = iter(docs)
     window: deque[Future[list[Document]]] = deque()
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(steps,)) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=ctx, initializer=_init_worker, initargs=(steps,)
+    ) as pool:
         while True:
             while len(window) < jobs * 4:
                 chunk = list(islice(it, chunk_size))

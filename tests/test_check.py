@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLE
 
 from cleancorpus import check as check_mod
 from cleancorpus import pipeline
@@ -21,6 +20,7 @@ from cleancorpus.config import load_config
 from cleancorpus.document import DUPLICATE, EMPTY, ERROR, Document
 from cleancorpus.html_report import render
 from cleancorpus.report import Stats
+from conftest import ROOT, SAMPLE
 
 needs_dedup = pytest.mark.skipif(not pipeline.available("dedup"), reason="dedup stage not built")
 needs_strip = pytest.mark.skipif(not pipeline.available("strip"), reason="strip stage not built")

@@ -74,8 +74,18 @@ def test_directory_output_mirrors_paths_and_manifest_covers_all(run, tmp_path):
     assert rows["x/2.txt"]["encoding"] == "utf-16"
     assert set(rows) == {"x/1.txt", "x/2.txt", "y/deep/3.txt", "empty.txt"}
     for row in rows.values():
-        assert set(row) == {"id", "status", "encoding", "confidence", "duplicate_of", "cluster",
-                            "error", "changes", "chars_in", "chars_out"}
+        assert set(row) == {
+            "id",
+            "status",
+            "encoding",
+            "confidence",
+            "duplicate_of",
+            "cluster",
+            "error",
+            "changes",
+            "chars_in",
+            "chars_out",
+        }
 
 
 def test_nonempty_output_dir_needs_overwrite(run, tmp_path):
@@ -100,7 +110,8 @@ def test_output_inside_input_is_refused(run, tmp_path):
 def test_jsonl_input_keeps_extra_fields_and_custom_field_names(run, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"doc": "r1", "body": BODY, "url": "u1", "meta": {"k": 1}}, ensure_ascii=False) + "\n",
+        json.dumps({"doc": "r1", "body": BODY, "url": "u1", "meta": {"k": 1}}, ensure_ascii=False)
+        + "\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
@@ -122,7 +133,9 @@ def test_jsonl_gz_input_and_output(run, tmp_path):
 
 
 def test_stdin_jsonl_and_stdin_text(run):
-    lines = "".join(json.dumps({"id": f"s{i}", "text": BODY}, ensure_ascii=False) + "\n" for i in range(2))
+    lines = "".join(
+        json.dumps({"id": f"s{i}", "text": BODY}, ensure_ascii=False) + "\n" for i in range(2)
+    )
     result = run(*BASIC, "-", "write", "-o", "-", input=lines.encode("utf-8"))
     assert [r["id"] for r in read_jsonl(result.stdout)] == ["s0", "s1"]
     result = run(*BASIC, "-", "write", "-o", "-", input=BODY.encode("gb18030"))
@@ -198,7 +211,9 @@ def test_too_large_is_an_error_without_reading(run, tmp_path):
 
 
 def test_directory_of_2000_tiny_files(run, tmp_path):
-    src = write_tree(tmp_path / "in", {f"d{i % 7}/f{i:04d}.txt": f"第{i}号文件。{BODY}" for i in range(2000)})
+    src = write_tree(
+        tmp_path / "in", {f"d{i % 7}/f{i:04d}.txt": f"第{i}号文件。{BODY}" for i in range(2000)}
+    )
     manifest = tmp_path / "m.jsonl"
     result = run(*BASIC, src, "write", "-o", tmp_path / "out", "--manifest", manifest)
     assert result.exit_code == 0
@@ -246,10 +261,38 @@ def test_config_file_then_options_override(run, tmp_path):
     conf = tmp_path / "c.toml"
     conf.write_text("[filter]\nmin_chars = 10\n")
     manifest = tmp_path / "m.jsonl"
-    run("pipe", "--config", conf, "read", "-i", src, "filter", "write", "-o", "-", "--manifest", manifest)
+    run(
+        "pipe",
+        "--config",
+        conf,
+        "read",
+        "-i",
+        src,
+        "filter",
+        "write",
+        "-o",
+        "-",
+        "--manifest",
+        manifest,
+    )
     assert {r["id"]: r["status"] for r in read_manifest(manifest)}["short.txt"] == "empty"
-    run("pipe", "--config", conf, "read", "-i", src, "filter", "--min-chars", "1", "write", "-o", "-",
-        "--manifest", manifest, "--overwrite")
+    run(
+        "pipe",
+        "--config",
+        conf,
+        "read",
+        "-i",
+        src,
+        "filter",
+        "--min-chars",
+        "1",
+        "write",
+        "-o",
+        "-",
+        "--manifest",
+        manifest,
+        "--overwrite",
+    )
     assert {r["id"]: r["status"] for r in read_manifest(manifest)}["short.txt"] == "kept"
 
 
@@ -280,7 +323,20 @@ def test_jobs_1_and_2_byte_identical(run, tmp_path, command):
         if command == "clean":
             args = ["clean", SAMPLE, "-j", jobs, "-o", out, "--manifest", manifest]
         else:
-            args = ["pipe", "-j", jobs, "read", "-i", SAMPLE, "decode", "write", "-o", out, "--manifest", manifest]
+            args = [
+                "pipe",
+                "-j",
+                jobs,
+                "read",
+                "-i",
+                SAMPLE,
+                "decode",
+                "write",
+                "-o",
+                out,
+                "--manifest",
+                manifest,
+            ]
         result = run(*args)
         assert result.exit_code == 0, result.stderr
         outputs.append((out.read_bytes(), manifest.read_bytes()))

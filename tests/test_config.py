@@ -47,8 +47,13 @@ def test_unknown_keys_and_wrong_types_name_the_key(overrides, message):
 def test_int_accepted_for_float():
     cfg = load_config()
     float_key = next(
-        (f"{s}.{k}" for s, sec in cfg.items() if isinstance(sec, Frozen) for k, v in sec.items()
-         if isinstance(v, float)),
+        (
+            f"{s}.{k}"
+            for s, sec in cfg.items()
+            if isinstance(sec, Frozen)
+            for k, v in sec.items()
+            if isinstance(v, float)
+        ),
         None,
     )
     if float_key is None:

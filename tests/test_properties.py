@@ -57,7 +57,12 @@ def test_sentences_available():
 
 
 @SETTINGS
-@given(document, st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-16-le", "utf-16-be", "utf-32"]))
+@given(
+    document,
+    st.sampled_from(
+        ["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-16-le", "utf-16-be", "utf-32"]
+    ),
+)
 def test_encoding_invariance(text, encoding):
     assert cleaned_text(text.encode(encoding)) == cleaned_text(text.encode("utf-8"))
 

@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLE, read_manifest
 
 from cleancorpus import pipeline
 from cleancorpus.config import load_config
 from cleancorpus.document import Document
+from conftest import ROOT, SAMPLE, read_manifest
 
 # Ray Data warns about its own deprecated settings when it copies its context.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -96,7 +96,9 @@ def _sample(raw: bytes, size: int) -> bytes:
 
 _BOMLESS = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
 # Characters of Chinese text: CJK ideographs and punctuation, full-width forms, printable ASCII.
-_TEXT_CHAR = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2010-\u2027\x20-\x7e\n\r\t\u00a0-\u00ff]")
+_TEXT_CHAR = re.compile(
+    "[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2010-\u2027\x20-\x7e\n\r\t\u00a0-\u00ff]"
+)
 
 
 def _plausible_wide(raw: bytes, codec: str, threshold: float) -> str | None:
@@ -157,7 +159,9 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
         raise DocumentError(f"binary: not text ({mime})")
     detected = _codec_name(guess["encoding"])
     candidates = [_SUPERSETS.get(detected, detected)]
-    candidates += [_codec_name(c) for c in cfg["fallback_encodings"] if _codec_name(c) not in candidates]
+    candidates += [
+        _codec_name(c) for c in cfg["fallback_encodings"] if _codec_name(c) not in candidates
+    ]
     for i, codec in enumerate(candidates):
         result = _decode_whole(raw, codec)
         if result is not None:
