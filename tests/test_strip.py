@@ -841,3 +841,13 @@ def test_an_english_notice_below_furniture_is_not_spared():
 @pytest.mark.parametrize("line", ["您当前所在位置：首页 > 办事指南", "您目前的位置：首页 > 新闻"])
 def test_breadcrumb_variants(line):
     assert _kept(f"{line}\n某某事项办事指南\n{BODY}\n") == f"某某事项办事指南\n{BODY}\n"
+
+
+@pytest.mark.timeout(60)
+def test_long_runs_for_the_zone_heuristics_stay_linear():
+    contact = "地址：某某路1号 电话：0000-12345678\n"
+    # A run of "beside" lines under furniture is settled in a few passes, not one per line.
+    out, changes = strip("版权所有：某某\n" + contact * 20000 + BODY + "\n", CFG)
+    assert out == BODY + "\n" and changes["strip.site_footer"] == 20000
+    rows = "\n".join(f"张{i} | 某局 | 科长{i}" for i in range(20000))
+    assert _kept(rows + "\n" + BODY + "\n") == rows + "\n" + BODY + "\n"

@@ -539,10 +539,11 @@ def _beside(
 ) -> None:
     """Apply ``beside`` rules: a matching line goes only next to a removed line (a run of
     site contact lines under the licence goes; a notice's own contact lines stay)."""
-    changed = True
+    changed, order = True, beside
     while changed:
-        changed = False
-        for i, rule in beside:
+        # Alternate directions, so that a run of such lines is settled in two passes.
+        changed, order = False, order[::-1]
+        for i, rule in order:
             if out[i][0] is not None or stripped[i] == "":
                 continue
             for step in (-1, 1):
