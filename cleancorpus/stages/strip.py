@@ -6,9 +6,27 @@ config. Each line of a document falls in one zone:
 - the **body** runs from the first to the last *body paragraph*: a line at least
   ``body_min_chars`` long, with sentence punctuation (``body_sentence_pattern``), that no
   ``anywhere`` rule matches (so a long disclaimer after the article cannot pull the link list
-  below it into the body); a later short closing sentence (``特此通知。``, at least
-  ``body_short_min_chars``, ending like ``body_end_pattern``, matching no rule) extends it;
+  below it into the body), and, in a Chinese page, with a share of Chinese characters of at
+  least ``body_min_cjk_share``; a later short closing sentence (``特此通知。``, at least
+  ``body_short_min_chars``, ending like ``body_end_pattern``, matching no rule, above the first
+  line of page furniture) extends it. A page without body paragraphs uses its short sentences
+  instead (``body_fallback``);
 - the **header** is everything before the body, the **footer** everything after it.
+
+Zone heuristics then remove lines no rule matched (named ``strip.header_chrome``,
+``strip.footer_chrome``, ``strip.running_head``):
+
+- header: everything above the last nav bar or breadcrumb that has a possible title below it;
+  short plain lines above a title that a dated byline follows, or between the title and a
+  follow button; an account name repeated in the byline; a line without Chinese above the
+  title of a Chinese page;
+- footer: everything below the first line of page furniture (``footer_cut_rules``), except
+  lines that read as sentences with a clause (``footer_cut_spare_pattern``);
+- anywhere: a PDF's running header, a line repeated elsewhere that sits next to a page number.
+
+Rows of a flattened table (as many ``|`` or tabs as a neighbour) are never nav bars, anchors
+or cut points. A rule may require its next line to match (``next``) or a removed neighbour
+(``beside``).
 
 Template lines (short lines that recur in ``template_min_docs`` documents of a source group,
 counted by the runner over :func:`line_keys`) are removed in the header and footer only, so
@@ -16,8 +34,8 @@ that a section title every notice shares ("一、总体要求") survives in the 
 
 A rule restricted to the header or footer can therefore never delete a line between two body
 paragraphs; only ``anywhere`` rules (whose patterns are strict enough to be safe) act there.
-When a document has no body paragraph at all, line rules of every zone apply but block rules
-do not (there is no "rest of the footer" to cut with confidence).
+When a document has no body at all, line rules of every zone apply but block rules and zone
+heuristics do not (there is no "rest of the footer" to cut with confidence).
 
 Rule kinds:
 
