@@ -61,6 +61,12 @@ KNOWN_MISSES: dict[str, str] = {
     # and no zone heuristics; the site name above the nav bar and the "在线办理" button (also a
     # word a guide's text uses: "办理方式：在线办理") stay.
     "service_guide": "no sentence at all: no zones, site name and 在线办理 kept",
+    # Section labels and account names that nothing ties to furniture: "法院公告" above a
+    # register row (a "…公告" line may be a title), "某某发布" above a Weibo byline that does not
+    # repeat it, a register's "名称：…" row (the same key is body in a procurement notice).
+    "court_notice": "section label 法院公告 kept (…公告 may be a title)",
+    "weibo_post": "account name above a byline that does not repeat it",
+    "plan_disclosure": "register row 名称：… kept (名称： is body in other notices)",
 }
 
 
@@ -851,3 +857,18 @@ def test_long_runs_for_the_zone_heuristics_stay_linear():
     assert out == BODY + "\n" and changes["strip.site_footer"] == 20000
     rows = "\n".join(f"张{i} | 某局 | 科长{i}" for i in range(20000))
     assert _kept(rows + "\n" + BODY + "\n") == rows + "\n" + BODY + "\n"
+
+
+def test_attachment_links_and_register_rows_go_but_attachment_lines_stay():
+    page = (
+        f"公告类型：送达公告  发布日期：2023-08-02\n某某区人民法院公告\n{BODY}\n"
+        "附件：门诊共济保障机制改革政策解读.pdf\n某某市教育局\n附件1.docx\n点击下载\n"
+    )
+    assert _kept(page) == (
+        f"某某区人民法院公告\n{BODY}\n附件：门诊共济保障机制改革政策解读.pdf\n某某市教育局\n"
+    )
+
+
+def test_weibo_buttons_and_badges():
+    page = f"某某发布\nV\n2023-6-1 10:00 来自 微博 weibo.com\n{BODY}\n转发 12\n评论 30\n赞 99\n收起全文\n"
+    assert _kept(page) == f"某某发布\n{BODY}\n"
