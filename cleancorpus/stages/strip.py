@@ -125,6 +125,7 @@ class Rules:
     lines: tuple[Rule, ...]  # line and block rules, in file order
     # (rule, longest line it applies to, bound search): the hot loop, without attribute lookups
     line_checks: tuple[tuple[Rule, int, Any], ...]
+    anywhere_checks: tuple[tuple[Rule, int, Any], ...]  # the same, ``anywhere`` rules only
     body_sentence: re.Pattern[str]
     body_min_chars: int
     body_end: re.Pattern[str]
@@ -271,6 +272,11 @@ def _compiled(cfg: Frozen) -> Rules:
             for r in rules
             if r.kind in ("line", "block")
         ),
+        anywhere_checks=tuple(
+            (r, min(r.max_chars or max_line, max_line), r.pattern.search)
+            for r in rules
+            if r.kind in ("line", "block") and r.zone == "anywhere"
+        ),
         body_sentence=_compile_regex(
             cfg["body_sentence_pattern"], "body_sentence_pattern", "config", "[strip]"
         ),
@@ -392,11 +398,12 @@ def _prepare(text: str, rules: Rules) -> tuple[list[list[Entry]], list[str], boo
     return pre, work, trailing_nl
 
 
-def _matching(rules: Rules, s: str) -> list[Rule]:
+def _matching(rules: Rules, s: str, checks: Any = None) -> list[Rule]:
     if not s or len(s) > rules.max_line:
         return []
     n = len(s)
-    return [r for r, limit, search in rules.line_checks if n <= limit and search(s)]
+    checks = rules.line_checks if checks is None else checks
+    return [r for r, limit, search in checks if n <= limit and search(s)]
 
 
 def _is_body(s: str, rules: Rules) -> bool:
@@ -422,9 +429,13 @@ _LATIN = re.compile(r"[A-Za-z]")
 _PUNCT = re.compile(r"[^\w\s·]")
 
 
+def _cjk_count(s: str) -> int:
+    return len(s) - len(_CJK.sub("", s))  # in C, without a list of one-character strings
+
+
 def _cjk_share(s: str) -> float:
     n = len(s) - s.count(" ")
-    return len(_CJK.findall(s)) / n if n else 0.0
+    return _cjk_count(s) / n if n else 0.0
 
 
 def _with_next(work: list[str], matches: list[list[Rule]], rules: Rules) -> None:
@@ -443,7 +454,8 @@ def _with_next(work: list[str], matches: list[list[Rule]], rules: Rules) -> None
 def _body_bounds(
     stripped: list[str], matches: list[list[Rule]], rules: Rules
 ) -> tuple[int | None, int | None, bool]:
-    """First and last line of the body, and whether the body is Chinese text."""
+    """First and last body paragraph, and whether the body is Chinese text. Only the
+    ``anywhere`` rules of ``matches`` are consulted."""
     # A line an ``anywhere`` rule removes cannot bound the body (seed 002's long disclaimer
     # after the article must not make the 延伸阅读 list part of the body).
     body = [
@@ -469,7 +481,11 @@ def _body_bounds(
         ]
     if not body:
         return None, None, False
-    start, end = body[0], body[-1]
+    return body[0], body[-1], bool(cjk)
+
+
+def _extend_end(stripped: list[str], matches: list[list[Rule]], end: int, rules: Rules) -> int:
+    """The body's last line, with a short closing sentence below the last paragraph."""
     # A short closing sentence ("特此通知。") extends the body; it never starts it, as a
     # headline ending in ？ or a one-line lead could. The search stops at the first line of
     # page furniture: a sentence below a share widget or a 责任编辑 line is not the article's.
@@ -478,20 +494,28 @@ def _body_bounds(
             break
         if not matches[i] and _is_sentence(stripped[i], rules):
             end = i
-    return start, end, bool(cjk)
+    return end
 
 
 def _classify(
     work: list[str], rules: Rules, template: Mapping[int, int]
 ) -> list[tuple[str | None, str]]:
     stripped = [w.strip() for w in work]
-    matches = [_matching(rules, s) for s in stripped]
+    # The body is bounded by paragraphs and ``anywhere`` rules only; inside it no other rule
+    # can act, so the header and footer lines alone are matched against every rule.
+    matches = [_matching(rules, s, rules.anywhere_checks) for s in stripped]
+    _with_next(stripped, matches, rules)
+    start, end, cjk_body = _body_bounds(stripped, matches, rules)
+    for i, s in enumerate(stripped):
+        if start is None or end is None or i < start or i > end:
+            matches[i] = _matching(rules, s)
     _with_next(stripped, matches, rules)
     table = _table_rows(stripped, matches, rules)
     for i, found in enumerate(matches):
         if table[i] and found:
             matches[i] = [r for r in found if r.name not in rules.table_guarded]
-    start, end, cjk_body = _body_bounds(stripped, matches, rules)
+    if end is not None:
+        end = _extend_end(stripped, matches, end, rules)
 
     def zone(i: int) -> str:
         if start is None or end is None:
@@ -547,7 +571,7 @@ def _classify(
         i += 1
     _beside(stripped, out, beside)
     if start is not None and end is not None:
-        _edges(stripped, out, table, start, end, cjk_body, rules)
+        _edges(stripped, matches, out, table, start, end, cjk_body, rules)
     _running_heads(stripped, out, rules)
     return out
 
@@ -663,6 +687,7 @@ def _spared(s: str, rules: Rules, cjk_body: bool) -> bool:
 
 def _edges(
     stripped: list[str],
+    matches: list[list[Rule]],
     out: list[tuple[str | None, str]],
     table: list[bool],
     start: int,
@@ -683,7 +708,7 @@ def _edges(
         s = stripped[i]
         return (
             out[i][0] is None
-            and len(_CJK.findall(s)) >= rules.title_min_cjk
+            and _cjk_count(s) >= rules.title_min_cjk
             and not s.endswith((":", "："))
         )
 
@@ -700,7 +725,7 @@ def _edges(
             has_title_below
             and out[i][0] in rules.header_anchors
             and not table[i]
-            and all(r.name in rules.header_anchors for r in _matching(rules, stripped[i]))
+            and all(r.name in rules.header_anchors for r in matches[i])
         ):
             anchor = i
             break
@@ -712,7 +737,7 @@ def _edges(
         if (
             out[i][0] is not None
             and rules.byline_date.search(stripped[i])
-            and any(r.name in rules.byline_rules for r in _matching(rules, stripped[i]))
+            and any(r.name in rules.byline_rules for r in matches[i])
         ):
             j = i - 1
             while j > anchor and not stripped[j]:
