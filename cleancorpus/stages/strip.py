@@ -434,8 +434,10 @@ def _cjk_count(s: str) -> int:
 
 
 def _cjk_share(s: str) -> float:
+    """Share of wide characters (three UTF-8 bytes: Chinese, full-width punctuation) among
+    the non-space characters, estimated from the encoded length: fast on long paragraphs."""
     n = len(s) - s.count(" ")
-    return _cjk_count(s) / n if n else 0.0
+    return (len(s.encode("utf-8", "surrogatepass")) - len(s)) / 2 / n if n else 0.0
 
 
 def _with_next(work: list[str], matches: list[list[Rule]], rules: Rules) -> None:
