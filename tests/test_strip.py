@@ -609,7 +609,10 @@ def _body_and_boilerplate() -> tuple[list[str], list[str], list[str]]:
     ]
     for page, expected in pairs:
         body = set(expected.splitlines())
-        paragraphs += [line for line in expected.splitlines() if len(line) >= 40]
+        # Paragraphs as strip defines them: long, with sentence punctuation (a long addressee
+        # line "各省、自治区…：" is not one, and alone it makes no body).
+        sentence = re.compile(CFG["body_sentence_pattern"])
+        paragraphs += [ln for ln in expected.splitlines() if len(ln) >= 40 and sentence.search(ln)]
         entries = [(ln, rule, why) for ln, rule, why in explain(page, CFG) if ln.strip()]
         # The header ends at the first paragraph (a title line is body, but a WeChat byline
         # below it is still header furniture).
