@@ -398,12 +398,29 @@ def _prepare(text: str, rules: Rules) -> tuple[list[list[Entry]], list[str], boo
     return pre, work, trailing_nl
 
 
+# Rule matches by (rule set, line): a site's nav bars, bylines and footers recur in every one
+# of its pages, so most header and footer lines are matched once per run, not once per page.
+_MATCHES: dict[tuple[int, str], list[Rule]] = {}
+_MATCHES_MAX = 100_000
+_CHECKS_SEEN: dict[int, Any] = {}
+_MATCH_CACHE_MAX_CHARS = 200  # body paragraphs are long and unique: not worth keeping
+
+
 def _matching(rules: Rules, s: str, checks: Any = None) -> list[Rule]:
     if not s or len(s) > rules.max_line:
         return []
     n = len(s)
     checks = rules.line_checks if checks is None else checks
-    return [r for r, limit, search in checks if n <= limit and search(s)]
+    if n > _MATCH_CACHE_MAX_CHARS:
+        return [r for r, limit, search in checks if n <= limit and search(s)]
+    key = (id(checks), s)
+    _CHECKS_SEEN.setdefault(id(checks), checks)  # kept alive, so its id is never reused
+    found = _MATCHES.get(key)
+    if found is None:
+        if len(_MATCHES) >= _MATCHES_MAX:
+            _MATCHES.clear()
+        found = _MATCHES[key] = [r for r, limit, search in checks if n <= limit and search(s)]
+    return list(found)
 
 
 def _is_body(s: str, rules: Rules) -> bool:
