@@ -102,14 +102,32 @@ class Params(NamedTuple):
     strip_pinyin: bool
 
 
+# Enough nodes to integrate exactly a polynomial of degree num_perm (at most 2n-1 = 511).
+_QUAD_NODES = 256
+
+
 @functools.lru_cache(maxsize=64)
 def lsh_params(
     threshold: float, num_perm: int, fp_weight: float, fn_weight: float
 ) -> tuple[int, int]:
-    """(bands, rows) minimising datasketch's weighted false positive/negative areas."""
-    from datasketch.lsh import _optimal_param
+    """(bands, rows) minimising datasketch's weighted false positive/negative areas.
 
-    return _optimal_param(threshold, num_perm, fp_weight, fn_weight)
+    The same search as datasketch's ``_optimal_param``, with its integrals of
+    1-(1-s^r)^b evaluated by Gauss-Legendre quadrature (exact for these polynomials) instead
+    of scipy's: importing datasketch's LSH module pulls in scipy, a second per process.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(_QUAD_NODES)
+    pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    b = np.array([p[0] for p in pairs], dtype=np.float64)[:, None]
+    r = np.array([p[1] for p in pairs], dtype=np.float64)[:, None]
+
+    def area(lo: float, hi: float, negative: bool) -> np.ndarray:
+        s = (hi - lo) / 2 * nodes + (hi + lo) / 2
+        hit = 1 - (1 - s[None, :] ** r) ** b
+        return ((1 - hit) if negative else hit) @ weights * (hi - lo) / 2
+
+    error = area(0.0, threshold, False) * fp_weight + area(threshold, 1.0, True) * fn_weight
+    return pairs[int(np.argmin(error))]
 
 
 @functools.lru_cache(maxsize=16)
