@@ -369,13 +369,13 @@ def test_components_match_a_plain_union_find(case):
     assert got.tolist() == expected
 
 
-@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95])
-@pytest.mark.parametrize("weights", [(0.5, 0.5), (0.2, 0.8), (0.8, 0.2)])
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.9])
+@pytest.mark.parametrize("weights", [(0.5, 0.5), (0.2, 0.8)])
 def test_band_rows_search_matches_datasketch(threshold, weights):
     """Our quadrature picks the same (bands, rows) as datasketch's scipy-based search."""
     from datasketch.lsh import _optimal_param
 
     from cleancorpus.dedup.minhash import lsh_params
 
-    for num_perm in (64, 128, 256):
+    for num_perm in (64, 128):
         assert lsh_params(threshold, num_perm, *weights) == _optimal_param(threshold, num_perm, *weights)
