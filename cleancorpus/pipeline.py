@@ -17,7 +17,7 @@ from typing import Any
 
 from cleancorpus.config import Frozen
 from cleancorpus.document import DUPLICATE, EMPTY, Document
-from cleancorpus.runner import Spool, Step, parallel_map
+from cleancorpus.runner import Spool, Step, Workers
 from cleancorpus.stages import decode as decode_mod
 
 TextStage = Callable[[str, Any], tuple[str, Counter[str]]]
@@ -225,16 +225,17 @@ def processor(stage: str, cfg: Frozen) -> Processor:
 
 
 def run(source: Iterable[Document], procs: list[Processor], env: RunEnv) -> Iterator[Document]:
-    """Fold the processors over the source lazily; consecutive per-document steps share one pass."""
-    stream: Iterable[Document] = source
-    pending: tuple[Step, ...] = ()
-    for proc in procs:
-        if isinstance(proc, Map):
-            pending += proc.steps
-        else:
-            stream = parallel_map(pending + proc.pre, stream, env.jobs, env.chunk_size)
-            stream, pending = proc.gather(iter(stream), env)
-    yield from parallel_map(pending, stream, env.jobs, env.chunk_size)
+    """Fold the processors over the source lazily; consecutive per-document steps share one pass,
+    and all passes share one pool of workers."""
+    with Workers(env.jobs, env.chunk_size) as workers:
+        stream: Iterable[Document] = source
+        pending: tuple[Step, ...] = ()
+        for proc in procs:
+            if isinstance(proc, Map):
+                pending += proc.steps
+            else:
+                stream, pending = proc.gather(workers.map(pending + proc.pre, stream), env)
+        yield from workers.map(pending, stream)
 
 
 def run_one(

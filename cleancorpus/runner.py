@@ -48,50 +48,106 @@ def run_steps(doc: Document, steps: tuple[Step, ...]) -> Document:
     return doc
 
 
-_worker_steps: tuple[Step, ...] = ()
-
-
-def _init_worker(steps: tuple[Step, ...]) -> None:
-    global _worker_steps
-    _worker_steps = steps
-
-
-def _run_chunk(docs: list[Document]) -> list[Document]:
-    return [run_steps(doc, _worker_steps) for doc in docs]
-
-
 def resolve_jobs(jobs: int) -> int:
     return jobs if jobs > 0 else (os.cpu_count() or 1)
+
+
+# Imported once in the fork server, so that every worker starts with them loaded.
+_PRELOAD = [
+    "cleancorpus.pipeline",
+    "cleancorpus.stages.decode",
+    "cleancorpus.stages.fix",
+    "cleancorpus.stages.convert",
+    "cleancorpus.stages.strip",
+    "cleancorpus.dedup",
+]
+
+_worker_steps: tuple[int, tuple[Step, ...]] = (0, ())
+
+
+def _run_chunk(key: int, path: str, docs: list[Document]) -> list[Document]:
+    """Worker side: the pass's steps are read once per worker from the file the parent wrote."""
+    global _worker_steps
+    if _worker_steps[0] != key:
+        with open(path, "rb") as fh:
+            _worker_steps = (key, pickle.load(fh))
+    steps = _worker_steps[1]
+    return [run_steps(doc, steps) for doc in docs]
+
+
+class Workers:
+    """One process pool for a whole run, shared by its passes.
+
+    Starting workers (imports, dictionaries, tables) costs more than a small corpus takes to
+    clean, so passes reuse them; each pass's steps (which may carry a large table, e.g. the
+    template lines) go to each worker once, through a file, not with every chunk.
+    """
+
+    def __init__(self, jobs: int, chunk_size: int) -> None:
+        self.jobs = resolve_jobs(jobs)
+        self.chunk_size = chunk_size
+        self._pool: ProcessPoolExecutor | None = None
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._passes = 0
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+    def _start(self) -> tuple[ProcessPoolExecutor, str]:
+        if self._pool is None:
+            # forkserver: workers never inherit the parent's threads (progress display) or locks.
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(_PRELOAD)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=ctx)
+            self._dir = tempfile.TemporaryDirectory(prefix="cleancorpus-")
+        assert self._dir is not None
+        return self._pool, self._dir.name
+
+    def map(self, steps: tuple[Step, ...], docs: Iterable[Document]) -> Iterator[Document]:
+        """``run_steps`` over ``docs``, in input order, a bounded number of chunks in flight."""
+        if not steps:
+            yield from docs
+            return
+        if self.jobs <= 1:
+            for doc in docs:
+                yield run_steps(doc, steps)
+            return
+        pool, directory = self._start()
+        self._passes += 1
+        key = self._passes
+        path = os.path.join(directory, f"steps-{key}.pickle")
+        with open(path, "wb") as fh:
+            pickle.dump(steps, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        it = iter(docs)
+        window: deque[Future[list[Document]]] = deque()
+        while True:
+            while len(window) < self.jobs * 4:
+                chunk = list(islice(it, self.chunk_size))
+                if not chunk:
+                    break
+                window.append(pool.submit(_run_chunk, key, path, chunk))
+            if not window:
+                return
+            yield from window.popleft().result()
 
 
 def parallel_map(
     steps: tuple[Step, ...], docs: Iterable[Document], jobs: int, chunk_size: int
 ) -> Iterator[Document]:
-    """``run_steps`` over ``docs``, in order; ``jobs`` > 1 uses that many worker processes."""
-    if not steps:
-        yield from docs
-        return
-    jobs = resolve_jobs(jobs)
-    if jobs <= 1:
-        for doc in docs:
-            yield run_steps(doc, steps)
-        return
-    # forkserver: workers never inherit the parent's threads (progress display) or locks.
-    ctx = multiprocessing.get_context("forkserver")
-    it = iter(docs)
-    window: deque[Future[list[Document]]] = deque()
-    with ProcessPoolExecutor(
-        jobs, mp_context=ctx, initializer=_init_worker, initargs=(steps,)
-    ) as pool:
-        while True:
-            while len(window) < jobs * 4:
-                chunk = list(islice(it, chunk_size))
-                if not chunk:
-                    break
-                window.append(pool.submit(_run_chunk, chunk))
-            if not window:
-                return
-            yield from window.popleft().result()
+    """One pass of ``steps`` over ``docs`` with a pool of its own (see :class:`Workers`)."""
+    with Workers(jobs, chunk_size) as workers:
+        yield from workers.map(steps, docs)
 
 
 class Spool:
