@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from cleancorpus.config import Frozen
-from cleancorpus.document import KEPT, Document
+from cleancorpus.document import KEPT, Document, DocumentError
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 
@@ -128,11 +128,24 @@ def _read_file(
                 f"too large: {size} bytes > max_bytes {cfg['max_bytes']}"
             )
             return
-        with open(path, "rb") as fh:
-            yield _file_document(fh, rel, str(path), group, cfg)
+        # The bytes are read where the document is decoded (a worker): see load_raw.
+        yield Document(id=rel, path=str(path), group=group)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         yield Document(id=rel, path=str(path), group=group).fail(f"unreadable: {reason}")
+
+
+def load_raw(doc: Document, limit: int) -> Document:
+    """Read the bytes of a file document that has not been read yet (no raw, no text)."""
+    if doc.active and doc.raw is None and doc.text is None and doc.path is not None:
+        try:
+            with open(doc.path, "rb") as fh:
+                doc.raw = fh.read(limit + 1)
+        except OSError as exc:
+            raise DocumentError(f"unreadable: {exc.strerror or exc}") from None
+        if len(doc.raw) > limit:
+            raise DocumentError(f"too large: more than max_bytes {limit} bytes")
+    return doc
 
 
 def _file_document(fh: IO[bytes], rel: str, path: str | None, group: str, cfg: Frozen) -> Document:

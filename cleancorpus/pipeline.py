@@ -17,6 +17,7 @@ from typing import Any
 
 from cleancorpus.config import Frozen
 from cleancorpus.document import DUPLICATE, EMPTY, Document
+from cleancorpus.io import load_raw
 from cleancorpus.runner import Spool, Step, Workers
 from cleancorpus.stages import decode as decode_mod
 
@@ -52,7 +53,9 @@ class RunEnv:
 # Per-document steps (module-level so that they pickle into worker processes)
 
 
-def decode_step(doc: Document, cfg: Frozen) -> Document:
+def decode_step(doc: Document, cfg_and_limit: tuple[Frozen, int]) -> Document:
+    cfg, max_bytes = cfg_and_limit
+    load_raw(doc, max_bytes)
     if doc.raw is None:  # a JSON record: already text
         doc.encoding = doc.encoding or "utf-8"
         doc.confidence = 1.0 if doc.confidence is None else doc.confidence
@@ -206,7 +209,7 @@ def available(stage: str) -> bool:
 def processor(stage: str, cfg: Frozen) -> Processor:
     """The processor for one stage, configured from ``cfg`` (the whole config)."""
     if stage == "decode":
-        return Map((Step("decode", decode_step, cfg["decode"]),))
+        return Map((Step("decode", decode_step, (cfg["decode"], cfg["io"]["max_bytes"])),))
     if stage in ("fix", "convert"):
         fn = getattr(_optional(_MODULES[stage]), stage)
         return Map((Step(stage, functools.partial(text_step, fn), cfg[stage]),))

@@ -35,7 +35,8 @@ import ray.data
 
 from cleancorpus import pipeline
 from cleancorpus.config import Frozen
-from cleancorpus.document import DUPLICATE, Document
+from cleancorpus.document import DUPLICATE, Document, DocumentError
+from cleancorpus.io import load_raw
 from cleancorpus.runner import Step, resolve_jobs, run_steps
 
 # A block of the source dataset: enough documents for a task to amortise its overhead, few
@@ -429,7 +430,13 @@ class _Run:
         refs = []
         blobs: list[bytes] = []
         size = start = 0
+        limit = self.env.cfg["io"]["max_bytes"]
         for n, doc in enumerate(docs):
+            # Files are read here, on the driver: cluster nodes need not see its paths.
+            try:
+                load_raw(doc, limit)
+            except DocumentError as exc:
+                doc.fail(str(exc))
             blob = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
             blobs.append(blob)
             size += len(blob)
