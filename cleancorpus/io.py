@@ -49,7 +49,7 @@ def read_documents(paths: Iterable[str], cfg: Frozen, records: bool = True) -> I
         if path.is_dir():
             yield from _read_tree(path, cfg, records)
         elif path.exists() or path.is_symlink():
-            yield from _read_file(path, path.name, str(path.parent), cfg, records)
+            yield from _read_file(name, path.name, str(path.parent), cfg, records)
         else:
             raise InputError(f"no such file or directory: {name}")
 
@@ -73,66 +73,62 @@ def _matches(rel: str, patterns: Iterable[str]) -> bool:
 
 
 def _read_tree(root: Path, cfg: Frozen, records: bool) -> Iterator[Document]:
-    """Files under ``root`` in sorted order; symlinked directories followed once (no loops)."""
-    seen: set[tuple[int, int]] = set()
+    """Files under ``root`` in sorted order; symlinked directories followed once (no loops).
 
-    def walk(directory: Path, rel: PurePosixPath) -> Iterator[tuple[Path, str]]:
+    A file's group (for template lines) is the first directory under ``root`` it is in, or
+    ``root`` itself: dumps are usually laid out one directory per site.
+    """
+    seen: set[tuple[int, int]] = set()
+    exclude, include = cfg["exclude"], cfg["include"]
+
+    def walk(directory: str, rel: str) -> Iterator[Document]:
         try:
-            st = directory.stat()
-        except OSError as exc:
-            yield directory, f"!unreadable directory: {exc.strerror}"
-            return
-        if (st.st_dev, st.st_ino) in seen:
-            return  # a symlink loop or a second link to a directory already read
-        seen.add((st.st_dev, st.st_ino))
-        try:
+            st = os.stat(directory)
+            if (st.st_dev, st.st_ino) in seen:
+                return  # a symlink loop, or a second link to a directory already read
+            seen.add((st.st_dev, st.st_ino))
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            yield directory, f"!unreadable directory: {exc.strerror}"
+            yield Document(id=rel or directory).fail(f"unreadable directory: {exc.strerror}")
             return
         for entry in entries:
-            child_rel = rel / entry.name
+            child = f"{rel}/{entry.name}" if rel else entry.name
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
             if is_dir:
-                if _matches(str(child_rel) + "/", cfg["exclude"]):
-                    continue
-                yield from walk(Path(entry.path), child_rel)
-            else:
-                yield Path(entry.path), str(child_rel)
+                if not _matches(child + "/", exclude):
+                    yield from walk(entry.path, child)
+            elif not _matches(child, exclude) and (not include or _matches(child, include)):
+                top = child.split("/", 1)[0] if "/" in child else ""
+                group = os.path.join(str(root), top) if top else str(root)
+                yield from _read_file(entry.path, child, group, cfg, records)
 
-    for path, rel in walk(root, PurePosixPath()):
-        if rel.startswith("!"):
-            yield Document(id=str(path), status="error", error=rel[1:])
-            continue
-        if _matches(rel, cfg["exclude"]) or (cfg["include"] and not _matches(rel, cfg["include"])):
-            continue
-        top = rel.split("/", 1)[0] if "/" in rel else ""
-        yield from _read_file(path, rel, str(root / top) if top else str(root), cfg, records)
+    yield from walk(str(root), "")
 
 
 def _read_file(
-    path: Path, rel: str, group: str, cfg: Frozen, records: bool = True
+    path: str, rel: str, group: str, cfg: Frozen, records: bool = True
 ) -> Iterator[Document]:
+    name = os.path.basename(path)
     try:
-        size = path.stat().st_size
-        if records and is_jsonl(path.name):
-            opener = gzip.open if path.name.lower().endswith(".gz") else open
+        size = os.stat(path).st_size
+        if records and is_jsonl(name):
+            opener = gzip.open if name.lower().endswith(".gz") else open
             with opener(path, "rb") as fh:
                 yield from _read_jsonl(fh, rel, group, cfg)
             return
         if size > cfg["max_bytes"]:
-            yield Document(id=rel, path=str(path), group=group).fail(
+            yield Document(id=rel, path=path, group=group).fail(
                 f"too large: {size} bytes > max_bytes {cfg['max_bytes']}"
             )
             return
         # The bytes are read where the document is decoded (a worker): see load_raw.
-        yield Document(id=rel, path=str(path), group=group)
+        yield Document(id=rel, path=path, group=group)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        yield Document(id=rel, path=str(path), group=group).fail(f"unreadable: {reason}")
+        yield Document(id=rel, path=path, group=group).fail(f"unreadable: {reason}")
 
 
 def load_raw(doc: Document, limit: int) -> Document:
