@@ -117,6 +117,17 @@ def needs_conversion(text: str, cfg: Frozen) -> bool:
     return conv.check is None or conv.check.may_change(text)
 
 
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _changed_chars(before: str, after: str) -> int:
+    """Characters that differ position by position (a longer result counts its extra length)."""
+    a, b = _code_points(before), _code_points(after)
+    n = min(len(a), len(b))
+    return int(np.count_nonzero(a[:n] != b[:n])) + abs(len(a) - len(b))
+
+
 def convert(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
     """Convert ``text`` to the configured script with OpenCC (``cfg["config"]``, e.g. ``t2s``).
 
@@ -141,9 +152,5 @@ def convert(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
     else:
         out = conv.convert(text)
     if out != text:
-        if len(out) == len(text):
-            n = sum(a != b for a, b in zip(text, out, strict=True))
-        else:
-            n = max(len(out), len(text)) - sum(a == b for a, b in zip(text, out, strict=False))
-        changes[f"convert.{conv.name}"] += n
+        changes[f"convert.{conv.name}"] += _changed_chars(text, out)
     return out, changes
