@@ -579,13 +579,9 @@ def _classify(
                 block[0].name,
                 f"in the block opened by {block[0].name} at line {block[1] + 1}",
             )
-        elif s and template:
+        elif s and template and (rules.template_zone == "anywhere" or z != "body"):
             count = template.get(_key(s), 0)
-            if (
-                count >= rules.template_min_docs
-                and (rules.template_zone == "anywhere" or z != "body")
-                and _template_ok(s, rules)
-            ):
+            if count >= rules.template_min_docs and _template_ok(s, rules):
                 out[i] = ("strip.template", f"repeated in {count} documents")
         i += 1
     _beside(stripped, out, beside)
