@@ -26,7 +26,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, product
 
 import ftfy
 import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that ftfy uses
@@ -47,7 +47,10 @@ for _b in range(0x80, 0xA0):
 _CP1252_CHARS = "".join(_CP1252)
 _TO_LATIN1 = str.maketrans({ch: chr(b) for ch, b in _CP1252.items()})
 
-_HIGH = "\x80-\xff" + _CP1252_CHARS
+# cp1252 has no character for these bytes: decoded with errors="replace" each becomes U+FFFD.
+_CP1252_LOST = tuple(b for b in range(0x80, 0xA0) if b not in _CP1252.values())
+# U+FFFD counts as a high character of a run: a byte cp1252 has no character for (see above).
+_HIGH = "\x80-\xff" + _CP1252_CHARS + "\ufffd"
 _ASCII_RUN = re.compile("[\t\x20-\x7e]*")
 # Words of ASCII letters and Latin-1/cp1252 characters.
 _WORDISH = re.compile(f"[A-Za-z{_HIGH}]+")
@@ -97,7 +100,7 @@ _UTF8_LOST = rb"(?:[\xc2-\xf4][\x80-\xbf]{0,2})?\xff+[\x80-\xbf]{0,2}|[\xc2-\xf4
 _UTF8_EDGE_LOST = rb"(?:[\xc2-\xf4][\x80-\xbf]{0,2})?\xff+[\x80-\xbf]{0,2}"
 _UTF8_SPAN = re.compile(
     rb"(?:" + _UTF8_EDGE_LOST + rb")?(?:" + _UTF8_ELEMENT + rb")+"
-    rb"(?:(?:" + _UTF8_LOST + rb")(?:" + _UTF8_ELEMENT + rb")+)*(?:" + _UTF8_EDGE_LOST + rb")?"
+    rb"(?:(?:" + _UTF8_LOST + rb")(?:" + _UTF8_ELEMENT + rb")*)*(?:" + _UTF8_EDGE_LOST + rb")?"
 )
 # Two whole 3-byte UTF-8 characters (CJK, CJK punctuation, full-width forms): what a run must
 # have before it is worth decoding.
@@ -156,6 +159,7 @@ class _Compiled:
     syllables: frozenset[str]
     ftfy_config: ftfy.TextFixerConfig
     utf8_gates: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]
+    lost_decoders: Frozen
     latin_kinds: tuple[tuple[str, str], ...]
     spaces: re.Pattern[str] | None
     leading: re.Pattern[str]
@@ -210,6 +214,7 @@ def _compile(cfg: Frozen) -> _Compiled:
         syllables=_cjk.pinyin_syllables(cfg["pinyin_table"]),
         ftfy_config=ftfy.TextFixerConfig(**dict(cfg["ftfy"]), explain=True),
         utf8_gates=tuple(utf8_gates),
+        lost_decoders=cfg["lost_byte_decoders"],
         latin_kinds=tuple(latin_kinds),
         spaces=re.compile(f"[{_SPACES}]") if space_policy == "ascii" else None,
         leading=re.compile(f"^[{ws}]+", re.M),
@@ -420,7 +425,9 @@ def _fix_latin_run(
             letters += len(word) - n
     if high < c.cfg["min_high_density"] * (high + letters):
         return None, "latin"
-    raw = run.translate(_TO_LATIN1).encode("latin-1")
+    lossy = "\ufffd" in run
+    # For the UTF-8 test any of _CP1252_LOST will do: all are continuation bytes.
+    raw = run.translate(_TO_LATIN1).replace("\ufffd", "\x81").encode("latin-1")
     scorer = c.scorer
     best: tuple[float, str, str] | None = None
     candidates = list(c.latin_kinds)
@@ -433,10 +440,18 @@ def _fix_latin_run(
             return None, "utf8"
         candidates.insert(0, ("utf8_as_latin1", "utf-8"))
     for kind, codec in candidates:
-        try:
-            cand = raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
+        if lossy:
+            if codec == "utf-8":
+                continue
+            lossy_cand = _decode_latin_slots(run, codec)
+            if lossy_cand is None:
+                continue
+            cand = lossy_cand
+        else:
+            try:
+                cand = raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
         score, _ = scorer.score(cand)
         if best is None or score > best[0]:
             best = (score, kind, cand)
@@ -464,6 +479,49 @@ def _fix_latin_run(
             if scorer.score(ftfy_out)[0] >= score:
                 return None, "utf8"
     return cand, kind
+
+
+def _decode_latin_slots(run: str, codec: str) -> str | None:
+    """Decode a Latin-1/cp1252 run holding U+FFFD (a byte of _CP1252_LOST) with ``codec``.
+
+    A double-byte codec is not self-synchronising, so the run is read left to right: a
+    character with a lost byte is emitted only if every byte it may have been gives the same
+    one, else U+FFFD; if they would not all take the same number of bytes (the reading after
+    it would drift), the run is not decoded (None).
+    """
+    tokens: list[tuple[int, ...]] = [
+        _CP1252_LOST if ch == "\ufffd" else (ord(ch.translate(_TO_LATIN1)),) for ch in run
+    ]
+    n = len(tokens)
+    out: list[str] = []
+    i = 0
+    while i < n:
+        firsts = tokens[i]
+        if len(firsts) == 1 and firsts[0] < 0x80:
+            out.append(chr(firsts[0]))
+            i += 1
+            continue
+        options: set[tuple[int, str]] = set()
+        for x in firsts:
+            for size in (1, 2, 4):
+                if i + size > n or (size == 4 and len(firsts) > 1):
+                    continue
+                rest = tokens[i + 1 : i + size]
+                # Four bytes are one GB18030 character (lead, digit, lead, digit), not two.
+                if size == 4 and (any(len(t) > 1 for t in rest) or not 0x30 <= rest[0][0] <= 0x39):
+                    continue
+                for tail in product(*rest):
+                    try:
+                        options.add((size, bytes((x, *tail)).decode(codec)))
+                    except UnicodeDecodeError:
+                        pass
+        sizes = {size for size, _ in options}
+        if len(sizes) != 1:
+            return None
+        readings = {ch for _, ch in options}
+        out.append(readings.pop() if len(readings) == 1 else "\ufffd")
+        i += sizes.pop()
+    return "".join(out)
 
 
 def _acceptable(
@@ -505,9 +563,93 @@ def _ftfy(text: str, c: _Compiled, changes: Counter[str]) -> str:
 # --- UTF-8 bytes shown as GBK/Big5 ---------------------------------------------------------
 
 
+# Bytes a lost character (U+FFFD) or a Windows cp936 euro sign may stand for are "slots": a
+# tuple of the byte strings they may have been. Everything else is known bytes.
+_Slot = tuple[bytes, ...]
+_Token = int | _Slot
+
+
+def _utf8_class(b: int) -> int:
+    """UTF-8's byte classes: two bytes of one class are interchangeable for validity."""
+    for k, top in enumerate(
+        (0x7F, 0x8F, 0x9F, 0xBF, 0xC1, 0xDF, 0xE0, 0xEC, 0xED, 0xEF, 0xF0, 0xF3, 0xF4)
+    ):
+        if b <= top:
+            return k
+    return 13
+
+
+def _representatives(alternatives: list[bytes]) -> list[bytes]:
+    """At most two alternatives per sequence of UTF-8 byte classes.
+
+    Two alternatives of one class sequence are either both valid UTF-8 in a given context or
+    both invalid, and never decode alike: two of them are enough to show an ambiguity.
+    """
+    seen: dict[tuple[int, ...], int] = {}
+    out = []
+    for alt in alternatives:
+        key = tuple(map(_utf8_class, alt))
+        if seen.get(key, 0) < 2:
+            seen[key] = seen.get(key, 0) + 1
+            out.append(alt)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _lost_pairs(decoders: tuple[str, ...]) -> tuple[bytes, ...]:
+    """Byte pairs one U+FFFD may stand for: a lead byte and a non-ASCII byte without a character.
+
+    Python's CJK codecs replace one byte at a time, but the WHATWG decoders (browsers) and
+    Windows' replace a lead byte and a non-ASCII trail byte they have no character for with
+    a single U+FFFD.
+    """
+    pairs = []
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x80, 0xFF):
+            pair = bytes([lead, trail])
+            for codec in decoders:
+                try:
+                    pair.decode(codec)
+                except UnicodeDecodeError:
+                    pairs.append(pair)
+                    break
+    return tuple(_representatives(pairs))
+
+
+@lru_cache(maxsize=8192)
+def _lost_slot(decoders: tuple[str, ...], following: str) -> _Slot:
+    """What one U+FFFD before ``following`` may stand for, under each of ``decoders``.
+
+    A single byte: one the decoder replaces when ``following``'s bytes come after it (0x80,
+    0xFF, a lead byte with no character for it and the next byte: GBK's user-defined area A6
+    81...); or a pair, per _lost_pairs. Before another U+FFFD or at the end, any byte.
+    """
+    singles: set[int] = set()
+    for codec in decoders:
+        nexts = []
+        try:
+            nexts.append(following.encode(codec) if following != "\ufffd" else b"")
+        except UnicodeEncodeError:
+            pass
+        if "\u20ac" in following:  # Windows cp936's euro sign
+            try:
+                nexts.append(
+                    following.replace("\u20ac", "\x00").encode(codec).replace(b"\x00", b"\x80")
+                )
+            except UnicodeEncodeError:
+                pass
+        for nxt in nexts:
+            tail = nxt.decode(codec, errors="replace")
+            for b in range(0x80, 0x100):
+                if (bytes([b]) + nxt).decode(codec, errors="replace") == "\ufffd" + tail:
+                    singles.add(b)
+    alternatives = _representatives([bytes([b]) for b in sorted(singles)])
+    return tuple(alternatives) + _lost_pairs(decoders)
+
+
 @lru_cache(maxsize=4)
 def _char_encoder(codecs: tuple[str, ...]) -> dict[str, bytes]:
-    return {"\ufffd": _SENTINEL_LOST}
+    return {}
 
 
 def _encode_char(ch: str, codecs: tuple[str, ...], cache: dict[str, bytes]) -> bytes:
@@ -525,6 +667,23 @@ def _encode_char(ch: str, codecs: tuple[str, ...], cache: dict[str, bytes]) -> b
     return b
 
 
+def _line_decoders(line: str, decoders: tuple[str, ...]) -> tuple[str, ...]:
+    """The decoders that could have made ``line``: those with a character for each of its own.
+
+    A private-use character (GB18030's reading of GBK's user-defined area) rules out the
+    gbk and gb2312 decoders, whose U+FFFD hides more; when none fits, all are kept.
+    """
+    rest = line.replace("\ufffd", "").replace("\u20ac", "")
+    fits = []
+    for codec in decoders:
+        try:
+            rest.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        fits.append(codec)
+    return tuple(fits) or decoders
+
+
 def _repair_utf8_runs(
     text: str,
     kind: str,
@@ -534,15 +693,30 @@ def _repair_utf8_runs(
     changes: Counter[str],
 ) -> str:
     cache = _char_encoder(codecs)
-    lone_80 = codecs[0] in ("gb18030", "gbk")
+    decoders = c.lost_decoders[kind]
+    # Windows' cp936 (and the WHATWG gbk decoder) show byte 0x80 as the euro sign; GB18030
+    # has it at A2 E3: a slot holding both.
+    gbk_family = kind == "utf8_as_gbk"
     lines = text.split("\n")
     changed = False
     for i, line in enumerate(lines):
         if not gate.search(line) or not _may_hold_utf8(line, codecs):
             continue
         pieces = [_encode_char(ch, codecs, cache) for ch in line]
-        if lone_80 and "\ufffd" in line:
-            _guess_lost_80(line, pieces)
+        slots: dict[int, _Slot] = {}
+        if "\ufffd" in line or (gbk_family and "\u20ac" in line):
+            euro = (b"\x80", _encode_char("\u20ac", codecs, cache))
+            line_decoders = _line_decoders(line, decoders)
+            for k, ch in enumerate(line):
+                if ch == "\ufffd":
+                    # A few characters: GB18030 reads a lead byte and a digit as half of a
+                    # four-byte character and needs the next two bytes to reject it.
+                    nxt = (line[k + 1 : k + 4] + "\n")[:3].split("\ufffd")[0]
+                    slots[k] = _lost_slot(line_decoders, nxt or "\ufffd")
+                    pieces[k] = _SENTINEL_LOST
+                elif ch == "\u20ac" and gbk_family:
+                    slots[k] = euro
+                    pieces[k] = b"\x80"
         raw = b"".join(pieces)
         if not _UTF8_TWO_CJK.search(raw):
             continue
@@ -561,7 +735,7 @@ def _repair_utf8_runs(
             a, b = index[s], index[e]
             if b - a < 2:
                 continue
-            cand, lost = _decode_lossy(raw[s:e])
+            cand, lost = _decode_slots(pieces, slots, a, b, int(c.cfg["max_slot_combinations"]))
             orig = line[a:b]
             score, _ = c.scorer.score(cand)
             if not _acceptable(orig, cand, score, c, "utf8_score_margin"):
@@ -582,7 +756,7 @@ def _repair_utf8_runs(
 def _may_hold_utf8(line: str, codecs: tuple[str, ...]) -> bool:
     """Cheap check before the per-character encoding: two whole 3-byte UTF-8 characters.
 
-    Every U+FFFD is taken for a lost 0x80 here (a superset of what _guess_lost_80 guesses).
+    Every U+FFFD is taken for byte 0x80 here (a superset of what its slot may hold).
     """
     parts = line.split("\ufffd")
     for codec in codecs:
@@ -592,46 +766,81 @@ def _may_hold_utf8(line: str, codecs: tuple[str, ...]) -> bool:
     return False
 
 
-def _guess_lost_80(line: str, pieces: list[bytes]) -> None:
-    """Put byte 0x80 back where a GB18030 decoder replaced it.
+def _shared(readings: set[str], positions: range) -> int:
+    """How many of ``positions`` (in order) hold the same character in every reading."""
+    n = 0
+    for i in positions:
+        if len({r[i] for r in readings}) != 1:
+            break
+        n += 1
+    return n
 
-    0x80 (a common UTF-8 continuation byte) is the one byte GB18030 cannot start a character
-    with, so a decoder replaces it alone with U+FFFD and goes on with the next byte. A U+FFFD
-    for a lead byte with a bad trail byte is followed by that trail byte, which is ASCII; one
-    followed by a non-ASCII character is taken for a lost 0x80 (one at the end of a line is
-    more often a truncated last character; two in a row are a pair a GBK decoder had no
-    character for, as in its user-defined area). Spans that do not decode with the guess still
-    treat it as lost.
+
+def _decode_slots(
+    pieces: list[bytes], slots: dict[int, _Slot], a: int, b: int, limit: int
+) -> tuple[str, int]:
+    """Decode pieces[a:b] as UTF-8, emitting only characters every reading of the slots agrees on.
+
+    A known lead or ASCII byte always starts a character, so the bytes split there into
+    chunks that decode on their own. A chunk with slots is decoded under every combination of
+    their alternatives: one valid reading is certain; several keep what they share at the
+    edges and put one U+FFFD for the rest; none (a lost byte the decoders cannot explain, a
+    truncated character) is one U+FFFD. Returns the text and the count of U+FFFD it made.
     """
-    n = len(line)
-    for i, ch in enumerate(line):
-        if (
-            ch == "\ufffd"
-            and i + 1 < n
-            and "\x7f" < line[i + 1] != "\ufffd"
-            and (i == 0 or line[i - 1] != "\ufffd")
-        ):
-            pieces[i] = b"\x80"
-
-
-_VALID_OR_LOST = re.compile(rb"(" + _UTF8_ELEMENT + rb")|(" + _UTF8_LOST + rb")")
-
-
-def _decode_lossy(raw: bytes) -> tuple[str, int]:
-    """Decode a span: each lost character (truncated sequence, U+FFFD sentinel) becomes U+FFFD."""
-    try:
-        return raw.decode("utf-8"), 0
-    except UnicodeDecodeError:
-        pass
-    lost = 0
-    out = []
-    for m in _VALID_OR_LOST.finditer(raw):
-        if m.group(1) is not None:
-            out.append(m.group(1))
+    if not any(a <= k < b for k in slots):
+        raw = b"".join(pieces[a:b])
+        try:
+            return raw.decode("utf-8"), 0
+        except UnicodeDecodeError:
+            pass
+    tokens: list[_Token] = []
+    for k in range(a, b):
+        slot = slots.get(k)
+        if slot is None:
+            tokens.extend(pieces[k])
         else:
-            out.append("\ufffd".encode())
-            lost += 1
-    return b"".join(out).decode("utf-8", errors="replace"), lost
+            tokens.append(slot)
+    chunks: list[list[_Token]] = []
+    for t in tokens:
+        if not chunks or (isinstance(t, int) and (t < 0x80 or 0xC2 <= t <= 0xF4)):
+            chunks.append([t])
+        else:
+            chunks[-1].append(t)
+    out: list[str] = []
+    lost = 0
+    for chunk in chunks:
+        alternatives = [t for t in chunk if not isinstance(t, int)]
+        if not alternatives:
+            try:
+                out.append(bytes(chunk).decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append("\ufffd")
+                lost += 1
+            continue
+        n = 1
+        for alt in alternatives:
+            n *= len(alt)
+        readings: set[str] = set()
+        if n <= limit:
+            for combo in product(*alternatives):
+                picks = iter(combo)
+                raw = b"".join(bytes([t]) if isinstance(t, int) else next(picks) for t in chunk)
+                try:
+                    readings.add(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    pass
+        if len(readings) == 1:
+            out.append(readings.pop())
+            continue
+        lost += 1
+        if not readings:
+            out.append("\ufffd")
+            continue
+        first = min(readings, key=len)
+        head = _shared(readings, range(len(first)))
+        tail = _shared(readings, range(-1, head - len(first) - 1, -1))
+        out.append(first[:head] + "\ufffd" + first[len(first) - tail :])
+    return "".join(out), lost
 
 
 # --- unrepairable, pinyin, lines -----------------------------------------------------------
