@@ -85,6 +85,12 @@ def main() -> None:
         "UTF-8 shown as GB18030 (lossy, errors=replace)": [
             d.encode("utf-8").decode("gb18030", errors="replace") for d in simplified
         ],
+        "UTF-8 shown as GBK (lossy, errors=replace)": [
+            d.encode("utf-8").decode("gbk", errors="replace") for d in simplified
+        ],
+        "GBK shown as cp1252 (lossy, errors=replace)": [
+            d.encode("gb18030").decode("cp1252", errors="replace") for d in simplified
+        ],
         "UTF-8 shown as cp1252 (ftfy)": [
             d.encode("utf-8").decode("sloppy-windows-1252") for d in simplified
         ],

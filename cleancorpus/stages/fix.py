@@ -616,7 +616,6 @@ def _lost_pairs(decoders: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(_representatives(pairs))
 
 
-@lru_cache(maxsize=8192)
 def _lost_slot(decoders: tuple[str, ...], following: str) -> _Slot:
     """What one U+FFFD before ``following`` may stand for, under each of ``decoders``.
 
@@ -624,7 +623,7 @@ def _lost_slot(decoders: tuple[str, ...], following: str) -> _Slot:
     0xFF, a lead byte with no character for it and the next byte: GBK's user-defined area A6
     81...); or a pair, per _lost_pairs. Before another U+FFFD or at the end, any byte.
     """
-    singles: set[int] = set()
+    heads = []
     for codec in decoders:
         nexts = []
         try:
@@ -633,18 +632,34 @@ def _lost_slot(decoders: tuple[str, ...], following: str) -> _Slot:
             pass
         if "\u20ac" in following:  # Windows cp936's euro sign
             try:
-                nexts.append(
-                    following.replace("\u20ac", "\x00").encode(codec).replace(b"\x00", b"\x80")
-                )
+                euro = following.replace("\u20ac", "\x00").encode(codec)
+                nexts.append(euro.replace(b"\x00", b"\x80"))
             except UnicodeEncodeError:
                 pass
         for nxt in nexts:
-            tail = nxt.decode(codec, errors="replace")
-            for b in range(0x80, 0x100):
-                if (bytes([b]) + nxt).decode(codec, errors="replace") == "\ufffd" + tail:
-                    singles.add(b)
+            # The byte after decides; GB18030 reads a lead byte and a digit as half of a
+            # four-byte character and needs two more.
+            heads.append((codec, nxt[:3] if nxt[:1].isdigit() else nxt[:1]))
+    return _lost_slot_heads(decoders, tuple(heads))
+
+
+@lru_cache(maxsize=4096)
+def _lost_slot_heads(decoders: tuple[str, ...], heads: tuple[tuple[str, bytes], ...]) -> _Slot:
+    singles: set[int] = set()
+    for codec, head in heads:
+        singles |= _lost_singles(codec, head)
     alternatives = _representatives([bytes([b]) for b in sorted(singles)])
     return tuple(alternatives) + _lost_pairs(decoders)
+
+
+@lru_cache(maxsize=4096)
+def _lost_singles(codec: str, head: bytes) -> frozenset[int]:
+    tail = head.decode(codec, errors="replace")
+    return frozenset(
+        b
+        for b in range(0x80, 0x100)
+        if (bytes([b]) + head).decode(codec, errors="replace") == "\ufffd" + tail
+    )
 
 
 @lru_cache(maxsize=4)
@@ -766,14 +781,45 @@ def _may_hold_utf8(line: str, codecs: tuple[str, ...]) -> bool:
     return False
 
 
-def _shared(readings: set[str], positions: range) -> int:
-    """How many of ``positions`` (in order) hold the same character in every reading."""
-    n = 0
-    for i in positions:
-        if len({r[i] for r in readings}) != 1:
-            break
-        n += 1
-    return n
+def _prefix_ok(raw: bytes) -> bool:
+    """Whether ``raw`` is valid UTF-8 or the start of it."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.end == len(raw) and exc.reason == "unexpected end of data"
+    return True
+
+
+def _readings(parts: list[bytes | _Slot], limit: int) -> set[str] | None:
+    """The valid UTF-8 readings of known bytes and slots, stopping at two; None past ``limit``.
+
+    Depth first, dropping a choice as soon as the bytes so far cannot start valid UTF-8.
+    """
+    found: set[str] = set()
+    tried = 0
+
+    def walk(i: int, acc: bytes) -> bool:
+        nonlocal tried
+        if i == len(parts):
+            try:
+                found.add(acc.decode("utf-8"))
+            except UnicodeDecodeError:
+                pass
+            return len(found) > 1
+        part = parts[i]
+        if isinstance(part, bytes):
+            return walk(i + 1, acc + part)
+        for alt in part:
+            tried += 1
+            if tried > limit:
+                return True
+            nxt = acc + alt
+            if _prefix_ok(nxt) and walk(i + 1, nxt):
+                return True
+        return False
+
+    walk(0, b"")
+    return None if tried > limit else found
 
 
 def _decode_slots(
@@ -782,10 +828,10 @@ def _decode_slots(
     """Decode pieces[a:b] as UTF-8, emitting only characters every reading of the slots agrees on.
 
     A known lead or ASCII byte always starts a character, so the bytes split there into
-    chunks that decode on their own. A chunk with slots is decoded under every combination of
-    their alternatives: one valid reading is certain; several keep what they share at the
-    edges and put one U+FFFD for the rest; none (a lost byte the decoders cannot explain, a
-    truncated character) is one U+FFFD. Returns the text and the count of U+FFFD it made.
+    chunks that decode on their own. A chunk with slots is decoded under the combinations of
+    their alternatives: one valid reading is certain; several, or none (a lost byte the
+    decoders cannot explain, a truncated character), make the chunk one U+FFFD. Returns the
+    text and the count of U+FFFD it made.
     """
     if not any(a <= k < b for k in slots):
         raw = b"".join(pieces[a:b])
@@ -809,37 +855,28 @@ def _decode_slots(
     out: list[str] = []
     lost = 0
     for chunk in chunks:
-        alternatives = [t for t in chunk if not isinstance(t, int)]
-        if not alternatives:
+        parts: list[bytes | _Slot] = []
+        known = bytearray()
+        for t in chunk:
+            if isinstance(t, int):
+                known.append(t)
+            else:
+                parts += [bytes(known), t]
+                known = bytearray()
+        if len(parts) == 0:
             try:
-                out.append(bytes(chunk).decode("utf-8"))
+                out.append(bytes(known).decode("utf-8"))
+                continue
             except UnicodeDecodeError:
-                out.append("\ufffd")
-                lost += 1
-            continue
-        n = 1
-        for alt in alternatives:
-            n *= len(alt)
-        readings: set[str] = set()
-        if n <= limit:
-            for combo in product(*alternatives):
-                picks = iter(combo)
-                raw = b"".join(bytes([t]) if isinstance(t, int) else next(picks) for t in chunk)
-                try:
-                    readings.add(raw.decode("utf-8"))
-                except UnicodeDecodeError:
-                    pass
-        if len(readings) == 1:
+                readings = None
+        else:
+            parts.append(bytes(known))
+            readings = _readings(parts, limit)
+        if readings is not None and len(readings) == 1:
             out.append(readings.pop())
-            continue
-        lost += 1
-        if not readings:
+        else:
             out.append("\ufffd")
-            continue
-        first = min(readings, key=len)
-        head = _shared(readings, range(len(first)))
-        tail = _shared(readings, range(-1, head - len(first) - 1, -1))
-        out.append(first[:head] + "\ufffd" + first[len(first) - tail :])
+            lost += 1
     return "".join(out), lost
 
 
