@@ -14,7 +14,11 @@ Steps, in order (each counted under its own name in the returned Counter):
 9. line hygiene: trailing (and, per config, leading) whitespace, runs of blank lines.
 
 A repair of steps 3 and 5 is accepted only when the repaired run is measurably more
-plausible Chinese than the damaged one (``_cjk.Scorer``), never otherwise. Slow steps sit
+plausible Chinese than the damaged one (``_cjk.Scorer``), never otherwise. Within it, a
+character is written only when it is certain: a byte the damage lost (U+FFFD: one byte in
+Python's decoders, a pair in browsers'; Windows cp936's € for 0x80; a pair Big5 has twice) is a
+slot of every byte string it may have been, and a character that differs between them
+stays U+FFFD (counted in ``fix.lost_bytes``). Slow steps sit
 behind a cheap detector (a compiled regex), so clean documents pay a few scans.
 """
 
@@ -662,6 +666,40 @@ def _lost_singles(codec: str, head: bytes) -> frozenset[int]:
     )
 
 
+@dataclass(frozen=True)
+class _Sources:
+    gate: re.Pattern[str]
+    sources: dict[str, _Slot]
+
+
+@lru_cache(maxsize=8)
+def _many_sources(codecs: tuple[str, ...]) -> _Sources:
+    """Characters that more than one byte pair decodes to, in one of ``codecs`` or across them.
+
+    Big5 has duplicates (兀 at A461 and C94A; ／ at A1FE and A241 in cp950) and big5hkscs
+    reads four pairs as a letter and a combining mark (ê̌ for 88 A5): re-encoding them gives
+    one of the pairs, maybe not the one the text had, so each is a slot of all of them.
+    """
+    found: dict[str, set[bytes]] = {}
+    for codec in dict.fromkeys(codecs):
+        for lead in range(0x81, 0xFF):
+            for trail in range(0x40, 0xFF):
+                pair = bytes([lead, trail])
+                try:
+                    text = pair.decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                found.setdefault(text, set()).add(pair)
+    sources = {}
+    for text, pairs in found.items():
+        if len(pairs) > 1 or len(text) > 1:
+            sources[text] = tuple(sorted(pairs))
+    if not sources:
+        return _Sources(re.compile("(?!)"), {})
+    alternation = "|".join(map(re.escape, sorted(sources, key=len, reverse=True)))
+    return _Sources(re.compile(alternation), sources)
+
+
 @lru_cache(maxsize=4)
 def _char_encoder(codecs: tuple[str, ...]) -> dict[str, bytes]:
     return {}
@@ -732,6 +770,14 @@ def _repair_utf8_runs(
                 elif ch == "\u20ac" and gbk_family:
                     slots[k] = euro
                     pieces[k] = b"\x80"
+        multi = _many_sources(codecs + tuple(decoders))
+        if multi.gate.search(line):
+            for m in multi.gate.finditer(line):
+                k = m.start()
+                slots[k] = multi.sources[m.group()]
+                pieces[k] = slots[k][0]
+                if len(m.group()) == 2:
+                    pieces[k + 1] = b""
         raw = b"".join(pieces)
         if not _UTF8_TWO_CJK.search(raw):
             continue
