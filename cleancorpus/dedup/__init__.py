@@ -35,6 +35,7 @@ from cleancorpus.dedup.index import (
 )
 from cleancorpus.dedup.lsh import (
     components,
+    kept_nodes,
     pairs_within,
     sketch_jaccard,
     sorted_unique,
@@ -307,24 +308,11 @@ class Deduper:
             return verdicts
         edges = np.searchsorted(nodes, np.concatenate((pairs, old_pairs)))
         root = components(len(nodes), edges)
-        # The kept member of each component (indexed by its root): the oldest indexed
-        # document if there is one, else the first or the longest new one.
-        big = np.iinfo(np.int64).max
-        kept = np.full(len(nodes), big, dtype=np.int64)
-        old = nodes >= n
-        np.minimum.at(kept, root[old], nodes[old])
-        new_idx = np.flatnonzero(~old)
-        if self.keep == "longest":
-            # Longest first, ties to the earliest: maximise length * (n + 1) + (n - index).
-            key = lengths[nodes[new_idx]].astype(np.int64) * (n + 1) + (n - nodes[new_idx])
-            best = np.full(len(nodes), -1, dtype=np.int64)
-            np.maximum.at(best, root[new_idx], key)
-            longest = n - best % (n + 1)
-            kept = np.where(kept == big, longest, kept)
-        else:
-            kept = np.where(kept == big, nodes[root], kept)  # root = the component's first node
+        new_idx = np.flatnonzero(nodes < n)
+        node_lengths = np.zeros(len(nodes), dtype=np.int64)
+        node_lengths[new_idx] = lengths[nodes[new_idx]]
         member = nodes[new_idx]
-        kept_of = kept[root[new_idx]]
+        kept_of = kept_nodes(nodes, root, n, self.keep, node_lengths)[new_idx]
         dup = kept_of != member
         sims = np.ones(len(member))
         d_new = dup & (kept_of < n)

@@ -117,3 +117,30 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
             if np.array_equal(grand, parent):
                 break
             parent = grand
+
+
+def kept_nodes(
+    nodes: np.ndarray, root: np.ndarray, n_new: int, keep: str, lengths: np.ndarray
+) -> np.ndarray:
+    """For each node, the node its component keeps (both as node values, i.e. positions).
+
+    ``nodes`` are sorted positions; those ``>= n_new`` are documents of an earlier run (oldest
+    first), and a component holding one keeps the oldest. Otherwise the component keeps its
+    first document, or with ``keep == "longest"`` its longest (``lengths``, per node), ties to
+    the first. ``root`` is :func:`components`' result (each component's smallest node index).
+    """
+    big = np.iinfo(np.int64).max
+    kept = np.full(len(nodes), big, dtype=np.int64)
+    old = nodes >= n_new
+    np.minimum.at(kept, root[old], nodes[old])
+    new_idx = np.flatnonzero(~old)
+    if keep == "longest":
+        # Longest first, ties to the earliest: maximise length * (n + 1) + (n - position).
+        n = int(n_new)
+        key = lengths[new_idx].astype(np.int64) * (n + 1) + (n - nodes[new_idx])
+        best = np.full(len(nodes), -1, dtype=np.int64)
+        np.maximum.at(best, root[new_idx], key)
+        kept = np.where(kept == big, n - best % (n + 1), kept)
+    else:
+        kept = np.where(kept == big, nodes[root], kept)  # root: the component's first node
+    return kept[root]

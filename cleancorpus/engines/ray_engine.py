@@ -346,7 +346,7 @@ def _verdicts(edges: Iterable[pa.Table], keep: str) -> dict[int, tuple[str, str 
     Positions order the documents as the Deduper's row numbers do, so "first" (the smallest)
     and "longest" (ties to the earliest) pick the same member.
     """
-    from cleancorpus.dedup.lsh import components, sorted_unique
+    from cleancorpus.dedup.lsh import components, kept_nodes, sorted_unique
 
     ends: list[np.ndarray] = []
     lens: list[np.ndarray] = []
@@ -368,19 +368,11 @@ def _verdicts(edges: Iterable[pa.Table], keep: str) -> dict[int, tuple[str, str 
     root = components(
         len(nodes), np.stack((np.searchsorted(nodes, a), np.searchsorted(nodes, b)), axis=1)
     )
-    if keep == "longest":
-        length = np.zeros(len(nodes), dtype=np.int64)
-        length[np.searchsorted(nodes, np.concatenate(ends))] = np.concatenate(lens)
-        order = np.lexsort((nodes, -length, root))  # per component: longest, then earliest
-        head = np.ones(len(order), dtype=bool)
-        head[1:] = root[order][1:] != root[order][:-1]
-        kept_of_root = np.empty(len(nodes), dtype=np.int64)
-        kept_of_root[root[order][head]] = order[head]
-        kept = kept_of_root[root]
-    else:
-        kept = root  # the component's smallest node: its first document
+    length = np.zeros(len(nodes), dtype=np.int64)
+    length[np.searchsorted(nodes, np.concatenate(ends))] = np.concatenate(lens)
+    kept = kept_nodes(nodes, root, int(nodes[-1]) + 1, keep, length)
     out: dict[int, tuple[str, str | None]] = {}
-    for pos, k in zip(nodes.tolist(), nodes[kept].tolist(), strict=True):
+    for pos, k in zip(nodes.tolist(), kept.tolist(), strict=True):
         cluster = names[k]
         out[pos] = (cluster, None if pos == k else cluster)
     return out
