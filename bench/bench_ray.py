@@ -62,7 +62,7 @@ def warm_run(src: Path) -> tuple[float, list[float]]:
     started = time.perf_counter() - start
     try:
         cfg = load_config()
-        stages = [s for s in pipeline.STAGES if pipeline.available(s)]
+        stages = list(pipeline.STAGES)
         seconds = []
         for _ in range(2):
             start = time.perf_counter()

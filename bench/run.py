@@ -63,9 +63,12 @@ def stage_split(paths: list[Path]) -> None:
     """Time each stage over the same documents in this process (-j 1): where time goes."""
     from collections import Counter
 
-    from cleancorpus import pipeline
     from cleancorpus.config import load_config
+    from cleancorpus.dedup import Deduper, signature
+    from cleancorpus.stages.convert import convert
     from cleancorpus.stages.decode import decode
+    from cleancorpus.stages.fix import fix
+    from cleancorpus.stages.strip import line_keys, strip
 
     cfg = load_config()
     raws = [p.read_bytes() for p in paths]
@@ -80,29 +83,21 @@ def stage_split(paths: list[Path]) -> None:
         return out
 
     texts = [d.text for d in clock("decode", lambda r: decode(r, cfg["decode"]), raws)]
-    for stage in ("fix", "convert"):
-        if pipeline.available(stage):
-            fn = getattr(pipeline._optional(pipeline._MODULES[stage]), stage)
-            texts = [t for t, _ in clock(stage, lambda t, fn=fn, c=cfg[stage]: fn(t, c), texts)]
-    if pipeline.available("strip"):
-        from cleancorpus.stages.strip import line_keys, strip
-
-        scfg = cfg["strip"]
-        keys = clock("strip (count lines)", lambda t: line_keys(t, scfg), texts)
-        counts: Counter[int] = Counter(k for ks in keys for k in ks)
-        template = {k: n for k, n in counts.items() if n >= scfg["template_min_docs"]}
-        texts = [t for t, _ in clock("strip", lambda t: strip(t, scfg, template), texts)]
-    if pipeline.available("dedup"):
-        from cleancorpus.dedup import Deduper, signature
-
-        dcfg = cfg["dedup"]
-        sigs = clock("dedup (signatures)", lambda t: signature(t, dcfg), texts)
-        start = time.perf_counter()
-        with Deduper(dcfg) as deduper:
-            for i, (sig, text) in enumerate(zip(sigs, texts, strict=True)):
-                deduper.add(str(i), sig, len(text))
-            deduper.finish()
-        times["dedup (LSH + clusters)"] = time.perf_counter() - start
+    for stage, fn in (("fix", fix), ("convert", convert)):
+        texts = [t for t, _ in clock(stage, lambda t, fn=fn, c=cfg[stage]: fn(t, c), texts)]
+    scfg = cfg["strip"]
+    keys = clock("strip (count lines)", lambda t: line_keys(t, scfg), texts)
+    counts: Counter[int] = Counter(k for ks in keys for k in ks)
+    template = {k: n for k, n in counts.items() if n >= scfg["template_min_docs"]}
+    texts = [t for t, _ in clock("strip", lambda t: strip(t, scfg, template), texts)]
+    dcfg = cfg["dedup"]
+    sigs = clock("dedup (signatures)", lambda t: signature(t, dcfg), texts)
+    start = time.perf_counter()
+    with Deduper(dcfg) as deduper:
+        for i, (sig, text) in enumerate(zip(sigs, texts, strict=True)):
+            deduper.add(str(i), sig, len(text))
+        deduper.finish()
+    times["dedup (LSH + clusters)"] = time.perf_counter() - start
     total = sum(times.values())
     for name, seconds in times.items():
         print(

@@ -21,8 +21,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cleancorpus import pipeline
+from cleancorpus import check, pipeline
 from cleancorpus.config import ConfigError, Frozen, load_config
+from cleancorpus.dedup import DedupIndexError
 from cleancorpus.document import ERROR, Document
 from cleancorpus.io import InputError, ManifestWriter, Writer, check_output, read_documents
 from cleancorpus.report import Stats, print_errors, print_summary
@@ -305,7 +306,7 @@ def execute(
         raise UserError(str(exc)) from None
     except ConfigError as exc:
         raise UserError(str(exc)) from None
-    except _run_errors() as exc:
+    except DedupIndexError as exc:  # a locked or unreadable index: the run as a whole failed
         raise RunFailed(str(exc)) from None
     stats.finish()
     if quiet:
@@ -340,21 +341,8 @@ def _engine(values: dict[str, Any]) -> Callable[..., Iterator[Document]]:
     return functools.partial(ray_engine.run, address=values.get("ray_address"))
 
 
-def _run_errors() -> tuple[type[BaseException], ...]:
-    """Failures of the run as a whole that are the user's to fix (stage modules may add some)."""
-    errors: list[type[BaseException]] = []
-    dedup = pipeline._optional("cleancorpus.dedup")
-    for name in ("IndexLockedError", "DedupIndexError"):
-        if dedup is not None and hasattr(dedup, name):
-            errors.append(getattr(dedup, name))
-    strip = pipeline._optional("cleancorpus.stages.strip")
-    if strip is not None and hasattr(strip, "RuleError"):
-        errors.append(strip.RuleError)
-    return tuple(errors)
-
-
 def _stages(names: Iterable[str], cfg: Frozen) -> list[str]:
-    return [s for s in names if pipeline.available(s) and cfg.get(s, Frozen()).get("enabled", True)]
+    return [s for s in names if cfg.get(s, Frozen()).get("enabled", True)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,7 +390,7 @@ def _single_stage(name: str, stages: list[str], doc: str) -> None:
     @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
     @options(*groups)
     def command(paths: tuple[str, ...], **values: Any) -> None:
-        execute(Job(list(paths), [s for s in stages if pipeline.available(s)], values, groups))
+        execute(Job(list(paths), stages, values, groups))
 
     command.__doc__ = doc
     cli.command(name)(command)
@@ -560,17 +548,13 @@ def _run_pipe(items: list[PipeItem], **run_values: Any) -> None:
         if item.kind in OPTIONS and item.kind not in groups:
             groups.append(item.kind)
         if item.kind in pipeline.STAGES:
-            if not pipeline.available(item.kind):
-                raise UserError(f"stage '{item.kind}' is not available in this build")
             stages.append(item.kind)
     if "decode" not in stages:
         stages.insert(0, "decode")
     execute(Job(inputs, stages, values, groups))
 
 
-_check = pipeline._optional("cleancorpus.check")
-if _check is not None and hasattr(_check, "register"):
-    _check.register(cli)
+check.register(cli)
 
 
 def main() -> None:

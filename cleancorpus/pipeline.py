@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleancorpus.config import Frozen
+from cleancorpus.dedup import Deduper, signature
 from cleancorpus.document import DUPLICATE, EMPTY, Document
 from cleancorpus.io import load_raw
 from cleancorpus.runner import Spool, Step, Workers
+from cleancorpus.stages import convert as convert_mod
 from cleancorpus.stages import decode as decode_mod
+from cleancorpus.stages import fix as fix_mod
+from cleancorpus.stages import strip as strip_mod
+from cleancorpus.stages.strip import line_keys, strip
 
 TextStage = Callable[[str, Any], tuple[str, Counter[str]]]
 
@@ -84,8 +89,6 @@ def filter_step(doc: Document, cfg: Frozen) -> Document:
 
 
 def strip_keys_step(doc: Document, cfg: Frozen) -> Document:
-    from cleancorpus.stages.strip import line_keys
-
     doc.extra["line_keys"] = line_keys(doc.text or "", cfg)
     return doc
 
@@ -93,8 +96,6 @@ def strip_keys_step(doc: Document, cfg: Frozen) -> Document:
 def strip_step(
     doc: Document, cfg_and_template: tuple[Frozen, dict[str, dict[int, int]]]
 ) -> Document:
-    from cleancorpus.stages.strip import strip
-
     cfg, templates = cfg_and_template
     text, changes = strip(doc.text or "", cfg, templates.get(doc.group, {}))
     doc.text = text
@@ -103,8 +104,6 @@ def strip_step(
 
 
 def signature_step(doc: Document, cfg: Frozen) -> Document:
-    from cleancorpus.dedup import signature
-
     doc.extra["sig"] = signature(doc.text or "", cfg)
     return doc
 
@@ -142,8 +141,6 @@ def gather_dedup(
     stream: Iterator[Document], env: RunEnv
 ) -> tuple[Iterable[Document], tuple[Step, ...]]:
     """Dedup: signatures came from the workers; LSH and clusters here, in input order."""
-    from cleancorpus.dedup import Deduper
-
     spool = Spool()
     with Deduper(env.cfg["dedup"], index=env.index, lock_timeout=env.lock_timeout) as deduper:
         for doc in stream:
@@ -174,36 +171,7 @@ def gather_dedup(
 # Building and running
 
 
-def _optional(module: str) -> Any:
-    """A stage module, or None while it does not exist yet in this build."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-
-
 STAGES = ("decode", "fix", "convert", "strip", "filter", "dedup")
-_MODULES = {
-    "fix": "cleancorpus.stages.fix",
-    "convert": "cleancorpus.stages.convert",
-    "strip": "cleancorpus.stages.strip",
-    "dedup": "cleancorpus.dedup",
-}
-
-
-_ENTRY = {"fix": "fix", "convert": "convert", "strip": "strip", "dedup": "Deduper"}
-
-
-def available(stage: str) -> bool:
-    """Whether this build has the stage (stages land one issue at a time)."""
-    if stage not in _MODULES:
-        return True
-    module = _optional(_MODULES[stage])
-    return module is not None and hasattr(module, _ENTRY[stage])
 
 
 def processor(stage: str, cfg: Frozen) -> Processor:
@@ -211,7 +179,7 @@ def processor(stage: str, cfg: Frozen) -> Processor:
     if stage == "decode":
         return Map((Step("decode", decode_step, (cfg["decode"], cfg["io"]["max_bytes"])),))
     if stage in ("fix", "convert"):
-        fn = getattr(_optional(_MODULES[stage]), stage)
+        fn = fix_mod.fix if stage == "fix" else convert_mod.convert
         return Map((Step(stage, functools.partial(text_step, fn), cfg[stage]),))
     if stage == "strip":
         scfg = cfg["strip"]
@@ -259,9 +227,7 @@ def run_one(
             continue
         if stage == "strip":
             if explain is not None:
-                from cleancorpus.stages.strip import explain as strip_explain
-
-                explain(strip_explain(doc.text or "", cfg["strip"], {}))
+                explain(strip_mod.explain(doc.text or "", cfg["strip"], {}))
             steps: tuple[Step, ...] = (Step("strip", strip_step, (cfg["strip"], {})),)
         else:
             proc = processor(stage, cfg)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import opencc
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +18,7 @@ from cleancorpus.document import Document
 from conftest import SAMPLE
 
 CFG = load_config()
-STAGES = [s for s in ("decode", "fix", "convert", "strip", "filter") if pipeline.available(s)]
+STAGES = ["decode", "fix", "convert", "strip", "filter"]
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -85,7 +84,6 @@ MOJIBAKE = {
 }
 
 
-@pytest.mark.skipif(not pipeline.available("fix"), reason="fix stage not in this build")
 @SETTINGS
 @given(paragraph, st.sampled_from(sorted(MOJIBAKE)))
 def test_repair_invariance(text, kind):
@@ -95,7 +93,6 @@ def test_repair_invariance(text, kind):
     assert cleaned_text(damaged + "\n") == cleaned_text(text + "\n")
 
 
-@pytest.mark.skipif(not pipeline.available("convert"), reason="convert stage not in this build")
 @SETTINGS
 @given(document)
 def test_script_invariance(text):
