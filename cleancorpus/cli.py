@@ -27,6 +27,7 @@ from cleancorpus.dedup import DedupIndexError
 from cleancorpus.document import ERROR, Document
 from cleancorpus.io import InputError, ManifestWriter, Writer, check_output, read_documents
 from cleancorpus.report import Stats, print_errors, print_summary
+from cleancorpus.stages.strip import load_rules
 
 
 class UserError(click.ClickException):
@@ -230,7 +231,9 @@ class Job:
     def config(self) -> Frozen:
         try:
             base = load_config(self.values.get("config_file"))
-            return base.replace(overrides(self.groups, self.values, base))
+            cfg = base.replace(overrides(self.groups, self.values, base))
+            load_rules(cfg["strip"])  # a bad rule file is a usage error, before anything runs
+            return cfg
         except ConfigError as exc:
             raise UserError(str(exc)) from None
 

@@ -353,3 +353,17 @@ def test_clean_sample_data_manifest_accounts_for_every_document(run, tmp_path):
     records = (SAMPLE / "records.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(rows) == len(files) + len(records)
     assert all(r["status"] in ("kept", "duplicate", "empty", "error") for r in rows)
+
+
+@pytest.mark.parametrize("command", ["clean", "strip", "check"])
+def test_bad_rule_file_is_a_usage_error_before_anything_runs(run, tmp_path, command):
+    rules = tmp_path / "bad.toml"
+    rules.write_text(
+        '[[rules]]\nname = "bad"\nkind = "line"\nzone = "header"\npattern = "(unclosed"\n'
+    )
+    src = write_tree(tmp_path / "in", {"a.txt": BODY})
+    args = [command, src, "--rules", rules] + (["-o", "-"] if command != "check" else [])
+    result = run(*args)
+    assert result.exit_code == 2
+    assert "rule 'bad'" in result.stderr and "bad regex" in result.stderr
+    assert result.stdout == ""
