@@ -554,6 +554,7 @@ def _run_pipe(items: list[PipeItem], **run_values: Any) -> None:
             stages.append(item.kind)
     if "decode" not in stages:
         stages.insert(0, "decode")
+    values.setdefault("output", "-")  # no write step: JSON Lines on stdout, like the stage commands
     execute(Job(inputs, stages, values, groups))
 
 

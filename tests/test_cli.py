@@ -367,3 +367,9 @@ def test_bad_rule_file_is_a_usage_error_before_anything_runs(run, tmp_path, comm
     assert result.exit_code == 2
     assert "rule 'bad'" in result.stderr and "bad regex" in result.stderr
     assert result.stdout == ""
+
+
+def test_pipe_without_write_prints_jsonl(run, tmp_path):
+    src = write_tree(tmp_path / "in", {"a.txt": BODY})
+    result = run("pipe", "read", "-i", src, "fix")
+    assert [r["id"] for r in read_jsonl(result.stdout)] == ["a.txt"]
