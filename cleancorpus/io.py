@@ -208,10 +208,27 @@ def safe_relpath(doc_id: str) -> PurePosixPath | None:
     return rel
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes 0600 files; outputs get the permissions an ordinary open() would give them.
+FILE_MODE = 0o666 & ~_umask()
+
+
+def temp_beside(path: Path) -> tuple[int, str]:
+    """A temporary file in ``path``'s directory (same file system: renames are atomic)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, FILE_MODE)
+    return fd, tmp
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same directory and rename: no partial files."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -226,7 +243,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 def atomic_output(path: Path) -> Iterator[IO[bytes]]:
     """A binary stream that appears at ``path`` only when the block completes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as raw:
             if path.name.endswith(".gz"):

@@ -373,3 +373,13 @@ def test_pipe_without_write_prints_jsonl(run, tmp_path):
     src = write_tree(tmp_path / "in", {"a.txt": BODY})
     result = run("pipe", "read", "-i", src, "fix")
     assert [r["id"] for r in read_jsonl(result.stdout)] == ["a.txt"]
+
+
+def test_outputs_get_ordinary_file_permissions(run, tmp_path):
+    src = write_tree(tmp_path / "in", {"a.txt": BODY})
+    out, manifest = tmp_path / "out", tmp_path / "m.jsonl"
+    run(*BASIC, src, "write", "-o", out, "--manifest", manifest)
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (out / "a.txt", manifest):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import numpy as np
 
 from cleancorpus.dedup.lsh import pairs_against, sketch_jaccard, sorted_unique, unique_pairs
 from cleancorpus.dedup.minhash import Params
+from cleancorpus.io import temp_beside
 
 FORMAT = "cleancorpus-dedup-index/1"
 
@@ -269,7 +269,7 @@ class FileIndex:
         blob, off = self.ids.arrays()
         meta = np.frombuffer(json.dumps(fingerprint(self.params)).encode("utf-8"), dtype=np.uint8)
         directory = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = temp_beside(directory / self.path.name)
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(
