@@ -33,6 +33,8 @@ class Step:
     cfg: Any = None
     # Also run on documents that are no longer ``kept`` (e.g. a step that only records state).
     all_docs: bool = False
+    # fn takes and returns a list of the chunk's documents still in play (vectorised stages).
+    batch: bool = False
 
 
 def _apply(step: Step, doc: Document) -> Document:
@@ -46,9 +48,26 @@ def _apply(step: Step, doc: Document) -> Document:
         return doc.fail(f"{step.name}: {type(exc).__name__}: {exc}")
 
 
+def _apply_batch(step: Step, docs: list[Document]) -> list[Document]:
+    active = [doc for doc in docs if doc.active]
+    if active:
+        try:
+            step.fn(active, step.cfg)
+        except Exception:  # find the document at fault: the others still get the step
+            for doc in active:
+                _apply(Step(step.name, _one_of_batch, (step.fn, step.cfg)), doc)
+    return docs
+
+
+def _one_of_batch(doc: Document, fn_and_cfg: tuple[Callable[..., Any], Any]) -> Document:
+    fn, cfg = fn_and_cfg
+    fn([doc], cfg)
+    return doc
+
+
 def run_steps(doc: Document, steps: tuple[Step, ...]) -> Document:
     for step in steps:
-        doc = _apply(step, doc)
+        doc = _apply_batch(step, [doc])[0] if step.batch else _apply(step, doc)
     return doc
 
 
@@ -57,7 +76,7 @@ def run_chunk(docs: list[Document], steps: tuple[Step, ...]) -> list[Document]:
     tables and dictionaries stay in the CPU caches while it runs over the whole chunk (the
     same results; stages run in 1.5-3x less time than interleaved per document)."""
     for step in steps:
-        docs = [_apply(step, doc) for doc in docs]
+        docs = _apply_batch(step, docs) if step.batch else [_apply(step, doc) for doc in docs]
     return docs
 
 

@@ -383,3 +383,22 @@ def test_outputs_get_ordinary_file_permissions(run, tmp_path):
     os.umask(umask)
     for path in (out / "a.txt", manifest):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_failing_batch_step_fails_only_its_document(monkeypatch):
+    """A vectorised step that raises on one document of a chunk: that one is an error, the
+    others still get the step (the runner retries them one by one)."""
+    from cleancorpus.document import Document
+    from cleancorpus.runner import Step, run_chunk
+
+    def mark(docs, cfg):
+        if any(d.text == "bad" for d in docs):
+            raise ValueError("cannot take 'bad'")
+        for d in docs:
+            d.extra["seen"] = True
+
+    docs = [Document(id=str(i), text=t) for i, t in enumerate(["a", "bad", "c"])]
+    out = run_chunk(docs, (Step("mark", mark, None, batch=True),))
+    assert [d.status for d in out] == ["kept", "error", "kept"]
+    assert out[1].error == "mark: ValueError: cannot take 'bad'"
+    assert out[0].extra["seen"] and out[2].extra["seen"]

@@ -2,7 +2,7 @@
 
 Documents travel as pickled bytes in an Arrow column next to their input position ``i``, so
 every stage runs through the very step functions the local runner uses
-(:func:`cleancorpus.runner.run_steps` over :func:`cleancorpus.pipeline.processor`'s steps) in
+(:func:`cleancorpus.runner.run_chunk` over :func:`cleancorpus.pipeline.processor`'s steps) in
 Ray Data ``map_batches``. The corpus-level barriers are distributed:
 
 - strip's template lines: each document's line keys leave the map as a column, are counted by
@@ -37,7 +37,7 @@ from cleancorpus import pipeline
 from cleancorpus.config import Frozen
 from cleancorpus.document import DUPLICATE, Document, DocumentError
 from cleancorpus.io import load_raw
-from cleancorpus.runner import Step, resolve_jobs, run_steps
+from cleancorpus.runner import Step, resolve_jobs, run_chunk
 
 # A block of the source dataset: enough documents for a task to amortise its overhead, few
 # enough bytes that a block never strains a worker or the object store.
@@ -135,16 +135,13 @@ def _map_docs(
     """Run ``steps`` on each document of the batch; optionally apply dedup verdicts first and
     take a barrier's per-document facts out of the documents into columns afterwards."""
     positions = table.column("i").to_pylist()
-    docs_out: list[bytes] = []
-    rows: list[Any] = []
-    for i, blob in zip(positions, table.column("doc").to_pylist(), strict=True):
-        doc: Document = pickle.loads(blob)
-        if verdicts is not None:
+    docs: list[Document] = [pickle.loads(blob) for blob in table.column("doc").to_pylist()]
+    if verdicts is not None:
+        for i, doc in zip(positions, docs, strict=True):
             _apply_verdict(doc, verdicts.get(i))
-        doc = run_steps(doc, steps)
-        if harvest is not None:
-            rows.append(harvest.take(doc))
-        docs_out.append(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+    docs = run_chunk(docs, steps)
+    rows: list[Any] = [harvest.take(doc) for doc in docs] if harvest is not None else []
+    docs_out = [pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL) for doc in docs]
     columns = {"i": pa.array(positions, pa.int64()), "doc": pa.array(docs_out, pa.binary())}
     if harvest is not None:
         columns.update(harvest.columns(rows))
