@@ -378,4 +378,6 @@ def test_band_rows_search_matches_datasketch(threshold, weights):
     from cleancorpus.dedup.minhash import lsh_params
 
     for num_perm in (64, 128):
-        assert lsh_params(threshold, num_perm, *weights) == _optimal_param(threshold, num_perm, *weights)
+        assert lsh_params(threshold, num_perm, *weights) == _optimal_param(
+            threshold, num_perm, *weights
+        )
