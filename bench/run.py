@@ -64,7 +64,7 @@ def stage_split(paths: list[Path]) -> None:
     from collections import Counter
 
     from cleancorpus.config import load_config
-    from cleancorpus.dedup import Deduper, signature
+    from cleancorpus.dedup import Deduper, signatures
     from cleancorpus.stages.convert import convert
     from cleancorpus.stages.decode import decode
     from cleancorpus.stages.fix import fix
@@ -91,7 +91,12 @@ def stage_split(paths: list[Path]) -> None:
     template = {k: n for k, n in counts.items() if n >= scfg["template_min_docs"]}
     texts = [t for t, _ in clock("strip", lambda t: strip(t, scfg, template), texts)]
     dcfg = cfg["dedup"]
-    sigs = clock("dedup (signatures)", lambda t: signature(t, dcfg), texts)
+    chunks = [texts[i : i + 32] for i in range(0, len(texts), 32)]  # as the runner batches them
+    sigs = [
+        sig
+        for batch in clock("dedup (signatures)", lambda c: signatures(c, dcfg), chunks)
+        for sig in batch
+    ]
     start = time.perf_counter()
     with Deduper(dcfg) as deduper:
         for i, (sig, text) in enumerate(zip(sigs, texts, strict=True)):
