@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cleancorpus.config import Frozen
@@ -51,7 +51,6 @@ class RunEnv:
     chunk_size: int = 32
     index: str | None = None
     lock_timeout: float | None = None
-    notes: dict[str, Any] = field(default_factory=dict)  # facts for the summary (e.g. dedup)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +127,6 @@ def gather_templates(
         spool.add(doc)
     k = cfg["template_min_docs"]
     templates = {g: {key: n for key, n in c.items() if n >= k} for g, c in counts.items()}
-    env.notes["template_lines"] = sum(len(t) for t in templates.values())
     return _drain_spool(spool), (Step("strip", strip_step, (cfg, templates)),)
 
 
@@ -151,7 +149,6 @@ def gather_dedup(
                 deduper.add(doc.id, sig, len(doc.text or ""))
             spool.add(doc)
         verdicts = iter(deduper.finish())
-    env.notes["dedup_historical"] = 0
 
     def apply() -> Iterator[Document]:
         for doc in _drain_spool(spool):
@@ -162,7 +159,6 @@ def gather_dedup(
                     if verdict.duplicate_of is not None:
                         doc.status, doc.duplicate_of = DUPLICATE, verdict.duplicate_of
                         if verdict.historical:
-                            env.notes["dedup_historical"] += 1
                             doc.changes["dedup.historical"] += 1
             yield doc
 

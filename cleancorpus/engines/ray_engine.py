@@ -495,7 +495,6 @@ class _Run:
                 strict=True,
             ):
                 templates.setdefault(group, {})[key & _U64] = n
-        self.env.notes["template_lines"] = sum(len(t) for t in templates.values())
         return ds.select_columns(["i", "doc"]), (
             Step("strip", pipeline.strip_step, (cfg, templates)),
         )
@@ -533,6 +532,5 @@ class _Run:
             )
         )
         verdicts = _verdicts(edges.iter_batches(batch_format="pyarrow", batch_size=None), keep)
-        self.env.notes["dedup_historical"] = 0
         docs = self._map(ds.select_columns(["i", "doc"]), (), verdicts=verdicts)
         return docs, ()
