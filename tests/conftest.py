@@ -35,3 +35,18 @@ def read_manifest(path: Path) -> list[dict]:
 
 def read_jsonl(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def equal_but_for_losses(repaired: str, original: str) -> bool:
+    """Whether ``repaired`` is ``original`` with some characters replaced by U+FFFD (1-4 each)."""
+    # The positions of ``original`` each prefix of ``repaired`` can end at (a regex with a
+    # lazy wildcard per U+FFFD backtracks exponentially on heavy damage).
+    ends = {0}
+    for ch in repaired:
+        if ch == "\ufffd":
+            ends = {e + k for e in ends for k in range(1, 5) if e + k <= len(original)}
+        else:
+            ends = {e + 1 for e in ends if e < len(original) and original[e] == ch}
+        if not ends:
+            return False
+    return len(original) in ends

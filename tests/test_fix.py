@@ -17,6 +17,7 @@ from cleancorpus.config import load_config
 from cleancorpus.stages import fix as fix_module
 from cleancorpus.stages.convert import convert
 from cleancorpus.stages.fix import fix
+from conftest import equal_but_for_losses
 
 SEEDS = sorted(p for p in (Path(__file__).parent.parent / "sample_data").glob("*.txt"))
 CFG = load_config()["fix"]
@@ -436,21 +437,6 @@ def test_utf8_as_big5_invariance_on_every_lossless_run_of_the_seeds():
     assert tried >= 20
 
 
-def _matches_with_losses(repaired: str, original: str) -> bool:
-    """Whether ``repaired`` is ``original`` with some characters replaced by U+FFFD (1-4 each)."""
-    # The positions of ``original`` each prefix of ``repaired`` can end at (a regex with a
-    # lazy wildcard per U+FFFD backtracks exponentially on heavy damage).
-    ends = {0}
-    for ch in repaired:
-        if ch == "\ufffd":
-            ends = {e + k for e in ends for k in range(1, 5) if e + k <= len(original)}
-        else:
-            ends = {e + 1 for e in ends if e < len(original) and original[e] == ch}
-        if not ends:
-            return False
-    return len(original) in ends
-
-
 def test_lossy_utf8_as_gbk_repairs_all_but_the_lost_characters():
     exact = partial = 0
     for _, para in PARAGRAPHS:
@@ -458,7 +444,7 @@ def test_lossy_utf8_as_gbk_repairs_all_but_the_lost_characters():
         got, want = fix(damaged, CFG)[0], fix(para, CFG)[0]
         if got == want:
             exact += 1
-        elif _matches_with_losses(got, want):
+        elif equal_but_for_losses(got, want):
             partial += 1
     # Measured: 22 exact, 96 equal but for the lost characters (23 and 95 with the former 0x80
     # guess, which also made wrong characters under other decoders), 5 not (whitespace-only lines
@@ -602,7 +588,7 @@ def test_lossy_damage_never_invents_a_character(name):
         blocks = difflib.SequenceMatcher(None, out, clean_out, autojunk=False).get_matching_blocks()
         recovered += sum(b.size for b in blocks)
         total += len(clean_out)
-        if out == clean_out or _matches_with_losses(out, clean_out):
+        if out == clean_out or equal_but_for_losses(out, clean_out):
             accounted += 1
     floor, share = LOSSY_FLOORS[name]
     print(
@@ -620,7 +606,7 @@ def test_the_reported_case_keeps_lost_characters_lost():
     damaged = orig.encode("utf-8").decode("gbk", errors="replace")
     out, changes = fix(damaged, CFG)
     assert "老" not in out and "攀" not in out
-    assert _matches_with_losses(out, orig)
+    assert equal_but_for_losses(out, orig)
     assert out.count("\ufffd") >= 3
     assert changes["fix.lost_bytes"] >= 3
     assert changes["fix.unrepairable"] >= 1

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from cleancorpus.config import load_config
 from cleancorpus.stages.fix import fix
+from conftest import equal_but_for_losses
 
 CFG = load_config()["fix"]
 SEEDS = sorted((Path(__file__).parent.parent / "sample_data").glob("*.txt"))
@@ -132,18 +133,6 @@ LOSSY = [
 ]
 
 
-def _equal_but_for_losses(repaired: str, original: str) -> bool:
-    ends = {0}
-    for ch in repaired:
-        if ch == "\ufffd":
-            ends = {e + k for e in ends for k in range(1, 5) if e + k <= len(original)}
-        else:
-            ends = {e + 1 for e in ends if e < len(original) and original[e] == ch}
-        if not ends:
-            return False
-    return len(original) in ends
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(correct_line, st.sampled_from(LOSSY))
 def test_lossy_repair_recovers_only_the_original(text, damage):
@@ -167,4 +156,4 @@ def test_lossy_repair_recovers_only_the_original(text, damage):
     assert {ch for ch in out if ch not in leftover and ch != "\ufffd"} <= set(original)
     # Where no damage is left alone, the output is the original but for U+FFFD.
     if not any(ch in leftover and ch not in original for ch in out):
-        assert _equal_but_for_losses(out, fix(original, CFG)[0])
+        assert equal_but_for_losses(out, fix(original, CFG)[0])

@@ -259,6 +259,10 @@ def _compiled(cfg: Frozen) -> Rules:
     rules = load_rules(cfg)
     max_line = int(cfg["max_rule_line_chars"])
     zone = cfg.get("template_zone", "edges")
+
+    def setting_regex(key: str) -> re.Pattern[str]:
+        return _compile_regex(cfg[key], key, "config", "[strip]")
+
     if zone not in ("edges", "anywhere"):
         raise RuleError(
             f"config key 'strip.template_zone' must be 'edges' or 'anywhere', not {zone!r}"
@@ -277,11 +281,9 @@ def _compiled(cfg: Frozen) -> Rules:
             for r in rules
             if r.kind in ("line", "block") and r.zone == "anywhere"
         ),
-        body_sentence=_compile_regex(
-            cfg["body_sentence_pattern"], "body_sentence_pattern", "config", "[strip]"
-        ),
+        body_sentence=setting_regex("body_sentence_pattern"),
         body_min_chars=int(cfg["body_min_chars"]),
-        body_end=_compile_regex(cfg["body_end_pattern"], "body_end_pattern", "config", "[strip]"),
+        body_end=setting_regex("body_end_pattern"),
         body_short_min_chars=int(cfg["body_short_min_chars"]),
         max_line=int(cfg["max_rule_line_chars"]),
         template_min_docs=int(cfg["template_min_docs"]),
@@ -292,25 +294,19 @@ def _compiled(cfg: Frozen) -> Rules:
         header_anchors=_names(cfg["header_anchor_rules"]),
         footer_triggers=_names(cfg["footer_cut_rules"]),
         table_guarded=_names(cfg["table_guard_rules"]),
-        nav_words=_compile_regex(
-            cfg["table_guard_nav_words"], "table_guard_nav_words", "config", "[strip]"
-        ),
+        nav_words=setting_regex("table_guard_nav_words"),
         body_fallback=bool(cfg["body_fallback"]),
         latin_chrome=int(cfg["latin_edge_max_chars"]) if cfg["latin_edge_lines"] else 0,
         title_min_cjk=int(cfg["title_min_cjk"]),
         byline_rules=_names(cfg["byline_rules"]),
-        byline_date=_compile_regex(
-            cfg["byline_date_pattern"], "byline_date_pattern", "config", "[strip]"
-        ),
+        byline_date=setting_regex("byline_date_pattern"),
         chrome_max_chars=int(cfg["header_chrome_max_chars"]),
-        follow=_compile_regex(cfg["follow_pattern"], "follow_pattern", "config", "[strip]"),
+        follow=setting_regex("follow_pattern"),
         byline_reach=int(cfg["byline_reach"]),
         name_max_share=float(cfg["name_max_share"]),
         running_head_rules=_names(cfg["running_head_rules"]),
         running_head_max_chars=int(cfg["running_head_max_chars"]),
-        footer_spare=_compile_regex(
-            cfg["footer_cut_spare_pattern"], "footer_cut_spare_pattern", "config", "[strip]"
-        ),
+        footer_spare=setting_regex("footer_cut_spare_pattern"),
     )
 
 
