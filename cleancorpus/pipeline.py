@@ -19,7 +19,7 @@ from cleancorpus.config import Frozen
 from cleancorpus.dedup import Deduper, signatures
 from cleancorpus.document import DUPLICATE, EMPTY, Document
 from cleancorpus.io import load_raw
-from cleancorpus.runner import Spool, Step, Workers
+from cleancorpus.runner import Chunk, Spool, Step, Take, Workers, chunked, pack, unpack
 from cleancorpus.stages import convert as convert_mod
 from cleancorpus.stages import decode as decode_mod
 from cleancorpus.stages import fix as fix_mod
@@ -34,11 +34,19 @@ class Map:
     steps: tuple[Step, ...]
 
 
+Packed = Iterator[tuple[list[Any], bytes]]  # what runner.pack returns, chunk by chunk
+
+
 @dataclass(frozen=True)
 class Barrier:
+    """``pre`` steps end the pass before the barrier; ``take`` (in the workers) hands ``gather``
+    what it needs of each document, with the chunk pickled; ``gather`` returns the chunks to go
+    on with and the steps to run on them."""
+
     name: str
     pre: tuple[Step, ...]
-    gather: Callable[[Iterator[Document], RunEnv], tuple[Iterable[Document], tuple[Step, ...]]]
+    take: Take
+    gather: Callable[[Packed, RunEnv], tuple[Iterable[Chunk], tuple[Step, ...]]]
 
 
 Processor = Map | Barrier
@@ -113,56 +121,73 @@ def signature_step(docs: list[Document], cfg: Frozen) -> list[Document]:
 # Barriers
 
 
-def gather_templates(
-    stream: Iterator[Document], env: RunEnv
-) -> tuple[Iterable[Document], tuple[Step, ...]]:
+def take_keys(doc: Document) -> tuple[str, set[int] | None]:
+    return doc.group, doc.extra.pop("line_keys", None)
+
+
+def gather_templates(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tuple[Step, ...]]:
     """First pass of strip: count, per source group, the documents each short line occurs in."""
     cfg = env.cfg["strip"]
     counts: dict[str, Counter[int]] = defaultdict(Counter)
     spool = Spool()
-    for doc in stream:
-        keys = doc.extra.pop("line_keys", None)
-        if keys:
-            counts[doc.group].update(keys)
-        spool.add(doc)
+    for metas, blob in packed:
+        for group, keys in metas:
+            if keys:
+                counts[group].update(keys)
+        spool.add(blob)
     k = cfg["template_min_docs"]
     templates = {g: {key: n for key, n in c.items() if n >= k} for g, c in counts.items()}
     return _drain_spool(spool), (Step("strip", strip_step, (cfg, templates)),)
 
 
-def _drain_spool(spool: Spool) -> Iterator[Document]:
+def _drain_spool(spool: Spool) -> Iterator[bytes]:
     try:
         yield from spool
     finally:
         spool.close()
 
 
-def gather_dedup(
-    stream: Iterator[Document], env: RunEnv
-) -> tuple[Iterable[Document], tuple[Step, ...]]:
+def take_signature(doc: Document) -> tuple[str, Any, int] | None:
+    sig = doc.extra.pop("sig", None)
+    return (doc.id, sig, len(doc.text or "")) if doc.active and sig is not None else None
+
+
+def gather_dedup(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tuple[Step, ...]]:
     """Dedup: signatures came from the workers; LSH and clusters here, in input order."""
     spool = Spool()
     with Deduper(env.cfg["dedup"], index=env.index, lock_timeout=env.lock_timeout) as deduper:
-        for doc in stream:
-            sig = doc.extra.pop("sig", None)
-            if doc.active and sig is not None:
-                deduper.add(doc.id, sig, len(doc.text or ""))
-            spool.add(doc)
+        for metas, blob in packed:
+            for meta in metas:
+                if meta is not None:
+                    deduper.add(*meta)
+            spool.add(blob)
         verdicts = iter(deduper.finish())
 
-    def apply() -> Iterator[Document]:
-        for doc in _drain_spool(spool):
-            if doc.active:  # exactly the documents given to the deduper, in the same order
-                verdict = next(verdicts, None)
-                if verdict is not None:
-                    doc.cluster = verdict.cluster
-                    if verdict.duplicate_of is not None:
-                        doc.status, doc.duplicate_of = DUPLICATE, verdict.duplicate_of
-                        if verdict.historical:
-                            doc.changes["dedup.historical"] += 1
-            yield doc
+    def apply() -> Iterator[list[Document]]:
+        for blob in _drain_spool(spool):
+            docs = unpack(blob)
+            for doc in docs:
+                if doc.active:  # exactly the documents given to the deduper, in the same order
+                    verdict = next(verdicts, None)
+                    if verdict is not None:
+                        doc.cluster = verdict.cluster
+                        if verdict.duplicate_of is not None:
+                            doc.status, doc.duplicate_of = DUPLICATE, verdict.duplicate_of
+                            if verdict.historical:
+                                doc.changes["dedup.historical"] += 1
+            yield docs
 
     return apply(), ()
+
+
+def pack_documents(docs: Iterable[Document], take: Take, size: int) -> Packed:
+    """Documents as a barrier's ``gather`` takes them (for engines that produce documents)."""
+    return (pack(chunk, take) for chunk in chunked(docs, size))
+
+
+def documents(chunks: Iterable[Chunk]) -> Iterator[Document]:
+    for chunk in chunks:
+        yield from unpack(chunk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +207,8 @@ def processor(stage: str, cfg: Frozen) -> Processor:
     if stage == "strip":
         scfg = cfg["strip"]
         if scfg.get("template_min_docs", 0) > 0:
-            return Barrier("strip", (Step("strip.keys", strip_keys_step, scfg),), gather_templates)
+            keys = Step("strip.keys", strip_keys_step, scfg)
+            return Barrier("strip", (keys,), take_keys, gather_templates)
         return Map((Step("strip", strip_step, (scfg, {})),))
     if stage == "filter":
         return Map((Step("filter", filter_step, cfg["filter"]),))
@@ -190,6 +216,7 @@ def processor(stage: str, cfg: Frozen) -> Processor:
         return Barrier(
             "dedup",
             (Step("dedup.signature", signature_step, cfg["dedup"], batch=True),),
+            take_signature,
             gather_dedup,
         )
     raise ValueError(f"unknown stage {stage}")
@@ -199,14 +226,16 @@ def run(source: Iterable[Document], procs: list[Processor], env: RunEnv) -> Iter
     """Fold the processors over the source lazily; consecutive per-document steps share one pass,
     and all passes share one pool of workers."""
     with Workers(env.jobs, env.chunk_size) as workers:
-        stream: Iterable[Document] = source
+        stream: Iterable[Chunk] = chunked(source, env.chunk_size)
         pending: tuple[Step, ...] = ()
         for proc in procs:
             if isinstance(proc, Map):
                 pending += proc.steps
             else:
-                stream, pending = proc.gather(workers.map(pending + proc.pre, stream), env)
-        yield from workers.map(pending, stream)
+                passed = workers.map_chunks(pending + proc.pre, stream, proc.take)
+                stream, pending = proc.gather(passed, env)
+        for docs in workers.map_chunks(pending, stream):
+            yield from docs
 
 
 def run_one(

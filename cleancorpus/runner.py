@@ -94,16 +94,45 @@ _PRELOAD = [
     "cleancorpus.dedup",
 ]
 
+# A chunk of documents: a list, or the same list pickled (how chunks are parked on disk between
+# the passes of a corpus-level step, and sent back to workers without being unpickled here).
+Chunk = list[Document] | bytes
+# Called on each document of a packed chunk, in the worker: the little a corpus-level step needs
+# of it (its line keys, its signature), so that the parent never unpickles the chunk.
+Take = Callable[[Document], Any]
+
+
+def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    it = iter(docs)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def unpack(chunk: Chunk) -> list[Document]:
+    return pickle.loads(chunk) if isinstance(chunk, bytes) else chunk
+
+
+def pack(docs: list[Document], take: Take) -> tuple[list[Any], bytes]:
+    """What ``take`` extracts from each document (first: it may pop scratch data), and the chunk
+    pickled."""
+    return [take(doc) for doc in docs], pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _process(chunk: Chunk, steps: tuple[Step, ...], take: Take | None) -> Any:
+    docs = run_chunk(unpack(chunk), steps)
+    return docs if take is None else pack(docs, take)
+
+
 _worker_steps: tuple[int, tuple[Step, ...]] = (0, ())
 
 
-def _run_chunk(key: int, path: str, docs: list[Document]) -> list[Document]:
+def _run_chunk(key: int, path: str, chunk: Chunk, take: Take | None) -> Any:
     """Worker side: the pass's steps are read once per worker from the file the parent wrote."""
     global _worker_steps
     if _worker_steps[0] != key:
         with open(path, "rb") as fh:
             _worker_steps = (key, pickle.load(fh))
-    return run_chunk(docs, _worker_steps[1])
+    return _process(chunk, _worker_steps[1], take)
 
 
 class Workers:
@@ -147,13 +176,17 @@ class Workers:
 
     def map(self, steps: tuple[Step, ...], docs: Iterable[Document]) -> Iterator[Document]:
         """``run_steps`` over ``docs``, in input order, a bounded number of chunks in flight."""
-        if not steps:
-            yield from docs
-            return
-        if self.jobs <= 1:
-            it = iter(docs)
-            while chunk := list(islice(it, self.chunk_size)):
-                yield from run_chunk(chunk, steps)
+        for chunk in self.map_chunks(steps, chunked(docs, self.chunk_size)):
+            yield from chunk
+
+    def map_chunks(
+        self, steps: tuple[Step, ...], chunks: Iterable[Chunk], take: Take | None = None
+    ) -> Iterator[Any]:
+        """``run_chunk`` over each chunk, in order: the documents, or with ``take`` what
+        :func:`pack` returns."""
+        if self.jobs <= 1 or not steps:
+            for chunk in chunks:
+                yield _process(chunk, steps, take)
             return
         pool, directory = self._start()
         self._passes += 1
@@ -161,17 +194,17 @@ class Workers:
         path = os.path.join(directory, f"steps-{key}.pickle")
         with open(path, "wb") as fh:
             pickle.dump(steps, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        it = iter(docs)
-        window: deque[Future[list[Document]]] = deque()
+        it = iter(chunks)
+        window: deque[Future[Any]] = deque()
         while True:
             while len(window) < self.jobs * 4:
-                chunk = list(islice(it, self.chunk_size))
-                if not chunk:
+                chunk = next(it, None)
+                if chunk is None:
                     break
-                window.append(pool.submit(_run_chunk, key, path, chunk))
+                window.append(pool.submit(_run_chunk, key, path, chunk, take))
             if not window:
                 return
-            yield from window.popleft().result()
+            yield window.popleft().result()
 
 
 def parallel_map(
@@ -183,20 +216,21 @@ def parallel_map(
 
 
 class Spool:
-    """Documents parked on disk between the passes of a corpus-level step, read back in order."""
+    """Pickled chunks parked on disk between the passes of a corpus-level step, read back in
+    order."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="cleancorpus-spool-")
-        self.count = 0
+        self._sizes: list[int] = []
 
-    def add(self, doc: Document) -> None:
-        pickle.dump(doc, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.count += 1
+    def add(self, blob: bytes) -> None:
+        self._file.write(blob)
+        self._sizes.append(len(blob))
 
-    def __iter__(self) -> Iterator[Document]:
+    def __iter__(self) -> Iterator[bytes]:
         self._file.seek(0)
-        for _ in range(self.count):
-            yield pickle.load(self._file)
+        for size in self._sizes:
+            yield self._file.read(size)
 
     def close(self) -> None:
         self._file.close()

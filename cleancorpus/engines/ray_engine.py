@@ -405,8 +405,11 @@ class _Run:
             elif isinstance(proc, pipeline.Barrier):
                 # The barrier's own gather on the driver, over the ordered stream.
                 stream = self._iterate(self._map(ds, pending + proc.pre))
-                out, pending = proc.gather(stream, self.env)
-                ds = self._ingest(out)
+                size = self.env.chunk_size
+                out, pending = proc.gather(
+                    pipeline.pack_documents(stream, proc.take, size), self.env
+                )
+                ds = self._ingest(pipeline.documents(out))
             else:
                 ds = self._ingest(proc.fn(self._iterate(self._map(ds, pending))))
                 pending = ()
