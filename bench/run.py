@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument(
         "--naive-docs", type=int, default=1000, help="documents for the naive chain"
     )
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each clean -j N")
     args = parser.parse_args()
 
     work = HERE / "_corpus"
@@ -152,16 +153,33 @@ def main() -> None:
         f"  corpus: {n:,} documents, {nbytes / 1e6:.1f} MB "
         "(30% Traditional, 5% GBK, ~10% near-duplicates, site boilerplate)"
     )
-    clean_rates: dict[str, float] = {}
+    # Runs on a shared machine vary by ~20%: -j 1 and -j 2 alternate, and each keeps its best.
+    best: dict[str, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for jobs in ("1", "2"):
-            out = Path(tmp) / f"clean{jobs}.jsonl"
-            s, rss, rc = timed(
-                [CLI, "clean", "-q", "-j", jobs, str(work / f"full-{args.docs}"), "-o", str(out)]
-            )
-            row(f"clean -j {jobs}" + ("" if rc == 0 else f" (exit {rc})"), s, n, nbytes, rss)
-            clean_rates[jobs] = n / s
-        print(f"  -j 2 / -j 1: {clean_rates['2'] / clean_rates['1']:.2f}x")
+        for _ in range(args.repeat):
+            for jobs in ("1", "2"):
+                out = Path(tmp) / f"clean{jobs}.jsonl"
+                out.unlink(missing_ok=True)
+                s, rss, rc = timed(
+                    [
+                        CLI,
+                        "clean",
+                        "-q",
+                        "-j",
+                        jobs,
+                        str(work / f"full-{args.docs}"),
+                        "-o",
+                        str(out),
+                    ]
+                )
+                row(f"clean -j {jobs}" + ("" if rc == 0 else f" (exit {rc})"), s, n, nbytes, rss)
+                if jobs not in best or s < best[jobs][0]:
+                    best[jobs] = (s, rss)
+    clean_rates = {jobs: n / s for jobs, (s, _) in best.items()}
+    print(
+        f"  best of {args.repeat}: -j 1 {best['1'][0]:.2f} s ({nbytes / best['1'][0] / 1e6:.2f} MB/s), "
+        f"-j 2 {best['2'][0]:.2f} s; -j 2 / -j 1: {clean_rates['2'] / clean_rates['1']:.2f}x"
+    )
 
     paths = sorted((work / f"full-{args.docs}").rglob("*.txt"))
     print(f"\n== per-stage time split, one process ({len(paths):,} documents)")
