@@ -111,6 +111,57 @@ def stage_split(paths: list[Path]) -> None:
     print(f"  {'all stages':<24} {total:7.2f} s {nbytes / total / 1e6:8.1f} MB/s")
 
 
+def floor(paths: list[Path]) -> None:
+    """What the libraries and numpy alone cost over the corpus, with none of cleancorpus's own
+    logic: reading the files, decoding (chardet only where UTF-8 fails), OpenCC on the pages
+    that have something to convert, and the multiply-add-min at the heart of 128-permutation
+    MinHash over the pages' shingles (before strip: a few more than the product hashes). No implementation on these libraries runs faster."""
+    import chardet
+    import numpy as np
+
+    from cleancorpus.config import load_config
+    from cleancorpus.dedup.minhash import params, permutations, shingle_hashes
+    from cleancorpus.stages.convert import _converter, needs_conversion
+
+    cfg = load_config()
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    raws = [p.read_bytes() for p in paths]
+    times["read files"] = time.perf_counter() - start
+    nbytes = sum(map(len, raws))
+    texts = []
+    start = time.perf_counter()
+    for raw in raws:
+        try:
+            texts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            guess = chardet.detect(raw, encoding_era=chardet.EncodingEra.MODERN_WEB)
+            texts.append(raw.decode(guess["encoding"] or "gb18030", "replace"))
+    times["decode (chardet where not UTF-8)"] = time.perf_counter() - start
+    conv = _converter(cfg["convert"]).convert
+    todo = [needs_conversion(t, cfg["convert"]) for t in texts]
+    start = time.perf_counter()
+    texts = [conv(t) if convert else t for t, convert in zip(texts, todo, strict=True)]
+    times[f"OpenCC t2s ({sum(todo):,} pages)"] = time.perf_counter() - start
+    p = params(cfg["dedup"])
+    hv = np.concatenate(
+        [shingle_hashes(texts[i : i + 256], p)[0] for i in range(0, len(texts), 256)]
+    )
+    a, b = (x[:, None] for x in permutations(p.num_perm, p.seed))
+    start = time.perf_counter()
+    for i in range(0, hv.size, 4096):
+        m = a * hv[None, i : i + 4096]
+        m += b
+        m.min(axis=1)
+    times[f"MinHash core ({hv.size / 1e6:.1f} M shingles x {p.num_perm})"] = (
+        time.perf_counter() - start
+    )
+    total = sum(times.values())
+    for name, seconds in times.items():
+        print(f"  {name:<44} {seconds:7.2f} s")
+    print(f"  {'floor, all of the above':<44} {total:7.2f} s {nbytes / total / 1e6:8.1f} MB/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=20000, help="documents in the generated corpus")
@@ -184,6 +235,8 @@ def main() -> None:
     paths = sorted((work / f"full-{args.docs}").rglob("*.txt"))
     print(f"\n== per-stage time split, one process ({len(paths):,} documents)")
     stage_split(paths)
+    print(f"\n== library floor, one process ({len(paths):,} documents)")
+    floor(paths)
 
     naive_n = min(args.naive_docs, len(paths))
     print(f"\n== naive reference chain (first {naive_n:,} documents; rates compare)")
