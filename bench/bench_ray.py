@@ -87,8 +87,8 @@ def main() -> None:
     if importlib.util.find_spec("ray") is None:
         print("  Ray is not installed (pip install 'cleancorpus[ray]'): skipped")
         return
-    n, nbytes = corpus.write_corpus(HERE / "_corpus" / f"full-{args.docs}", args.docs)
-    src = HERE / "_corpus" / f"full-{args.docs}"
+    n, nbytes = corpus.write_corpus(HERE / "_corpus" / f"pages-{args.docs}", args.docs)
+    src = HERE / "_corpus" / f"pages-{args.docs}"
     print(f"  corpus: {n:,} documents, {nbytes / 1e6:.1f} MB; all stages; {os.cpu_count()} cores")
 
     def row(label: str, seconds: float) -> None:

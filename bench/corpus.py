@@ -32,16 +32,20 @@ SITES = [
         "主办单位：{site}通信管理局  ICP备案号：{n}  打印本页 关闭窗口",
     ),
 ]
+VERSION = 2  # of the generator: a cached corpus of another version is generated again
 PLACES = ["肇庆", "安康", "山西", "河北", "福建", "甘肃", "重庆", "沈阳", "杭州", "成都"]
 
 
 def sentences() -> list[str]:
+    """The seeds' sentences, all Simplified: two seeds are Traditional pages, and a page mixing
+    both scripts would make every page a Traditional one (pages are made Traditional whole)."""
     text = "\n".join(
         p.read_text(encoding="utf-8") for p in sorted((ROOT / "sample_data").glob("*.txt"))
     )
     text = re.sub(r"\([a-zà-ǜü]{1,6}\)", "", text)  # drop the seeds' pinyin artifacts
     parts = re.split(r"(?<=[。；！？])", text)
-    out = [re.sub(r"\s+", "", p) for p in parts]
+    t2s = opencc.OpenCC("t2s")
+    out = [t2s.convert(re.sub(r"\s+", "", p)) for p in parts]
     return [s for s in out if 12 <= len(s) <= 300 and not re.search(r"[<>|]", s)]
 
 
@@ -98,7 +102,7 @@ def generate(n_docs: int, seed: int = 7, mean_chars: int = 650):
 
 def write_corpus(target: Path, n_docs: int, seed: int = 7) -> tuple[int, int]:
     """Write the corpus under ``target`` (reused if already complete); returns (docs, bytes)."""
-    stamp = target / f".complete-{n_docs}-{seed}"
+    stamp = target / f".complete-{n_docs}-{seed}-v{VERSION}"
     if stamp.exists():
         files = [p for p in target.rglob("*.txt")]
         return len(files), sum(p.stat().st_size for p in files)

@@ -199,7 +199,7 @@ def main() -> None:
     runner_overhead()
 
     print(f"\n== clean, all stages ({args.docs:,} documents)")
-    n, nbytes = corpus.write_corpus(work / f"full-{args.docs}", args.docs)
+    n, nbytes = corpus.write_corpus(work / f"pages-{args.docs}", args.docs)
     print(
         f"  corpus: {n:,} documents, {nbytes / 1e6:.1f} MB "
         "(30% Traditional, 5% GBK, ~10% near-duplicates, site boilerplate)"
@@ -218,7 +218,7 @@ def main() -> None:
                         "-q",
                         "-j",
                         jobs,
-                        str(work / f"full-{args.docs}"),
+                        str(work / f"pages-{args.docs}"),
                         "-o",
                         str(out),
                     ]
@@ -232,7 +232,7 @@ def main() -> None:
         f"-j 2 {best['2'][0]:.2f} s; -j 2 / -j 1: {clean_rates['2'] / clean_rates['1']:.2f}x"
     )
 
-    paths = sorted((work / f"full-{args.docs}").rglob("*.txt"))
+    paths = sorted((work / f"pages-{args.docs}").rglob("*.txt"))
     print(f"\n== per-stage time split, one process ({len(paths):,} documents)")
     stage_split(paths)
     print(f"\n== library floor, one process ({len(paths):,} documents)")
