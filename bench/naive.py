@@ -51,3 +51,11 @@ def naive_clean(paths: list[Path]) -> tuple[int, float]:
             lsh.insert(str(i), m)
             kept += 1
     return kept, time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    import sys
+
+    listing = Path(sys.argv[1]).read_text(encoding="utf-8").split("\n")
+    kept, seconds = naive_clean([Path(line) for line in listing if line])
+    print(kept, seconds)

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,16 +23,49 @@ import corpus  # noqa: E402
 CLI = str(Path(sys.executable).parent / "cleancorpus")
 
 
-def timed(args: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (MB) of the command and its workers, and its exit code."""
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants (the fork server and workers)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def timed(args: list[str]) -> tuple[float, int, int, str]:
+    """Wall seconds, peak RSS (MB) of the command with its workers (sampled every 50 ms:
+    the sum over the process tree), its exit code and its standard output."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
+    sampler.join()
     if proc.returncode:
-        print(proc.stderr.read().decode()[-2000:] if proc.stderr else "", file=sys.stderr)
-    return seconds, usage.ru_maxrss // 1024, proc.returncode
+        print(err.decode()[-2000:], file=sys.stderr)
+    return seconds, peak[0] // (1 << 20), proc.returncode, out.decode()
 
 
 def row(label: str, seconds: float, docs: int, nbytes: int, rss: int) -> None:
@@ -179,7 +213,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for jobs in ("1", "2"):
             out = Path(tmp) / f"io{jobs}.jsonl"
-            s, rss, rc = timed(
+            s, rss, rc, _ = timed(
                 [
                     CLI,
                     "pipe",
@@ -211,7 +245,7 @@ def main() -> None:
             for jobs in ("1", "2"):
                 out = Path(tmp) / f"clean{jobs}.jsonl"
                 out.unlink(missing_ok=True)
-                s, rss, rc = timed(
+                s, rss, rc, _ = timed(
                     [
                         CLI,
                         "clean",
@@ -238,17 +272,22 @@ def main() -> None:
     print(f"\n== library floor, one process ({len(paths):,} documents)")
     floor(paths)
 
-    naive_n = min(args.naive_docs, len(paths))
-    print(f"\n== naive reference chain (first {naive_n:,} documents; rates compare)")
-    import naive
-
-    nb = sum(p.stat().st_size for p in paths[:naive_n])
-    _, seconds = naive.naive_clean(paths[:naive_n])
-    row("naive chain, one process", seconds, naive_n, nb, 0)
-    if clean_rates:
+    # Every k-th page, so that all sites, scripts and encodings are in the sample.
+    sample = paths[:: max(1, len(paths) // args.naive_docs)][: args.naive_docs]
+    print(
+        f"\n== naive reference chain ({len(sample):,} pages, every {len(paths) // len(sample)}th)"
+    )
+    nb = sum(p.stat().st_size for p in sample)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
+        listing.write("\n".join(map(str, sample)))
+        listing.flush()
+        _, rss, rc, out = timed([sys.executable, str(HERE / "naive.py"), listing.name])
+    if rc == 0:
+        seconds = float(out.split()[-1])  # the chain's own time: imports excluded
+        row("naive chain, one process", seconds, len(sample), nb, rss)
         for jobs, rate in clean_rates.items():
             print(
-                f"  clean -j {jobs} / naive: {rate / (naive_n / seconds):6.1f}x documents per second"
+                f"  clean -j {jobs} / naive: {rate / (len(sample) / seconds):6.1f}x documents per second"
             )
 
     for script in [HERE / "strip_report.py", *sorted(HERE.glob("bench_*.py"))]:
