@@ -60,6 +60,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from re import _constants as _sre
+from re import _parser as _sre_parse
 from typing import Any
 
 import xxhash
@@ -123,9 +125,8 @@ class Rules:
     front_matter: tuple[Rule, ...]
     html: tuple[Rule, ...]
     lines: tuple[Rule, ...]  # line and block rules, in file order
-    # (rule, longest line it applies to, bound search): the hot loop, without attribute lookups
-    line_checks: tuple[tuple[Rule, int, Any], ...]
-    anywhere_checks: tuple[tuple[Rule, int, Any], ...]  # the same, ``anywhere`` rules only
+    line_checks: _Checks  # line and block rules, for the hot loop
+    anywhere_checks: _Checks  # the same, ``anywhere`` rules only
     body_sentence: re.Pattern[str]
     body_min_chars: int
     body_end: re.Pattern[str]
@@ -271,15 +272,9 @@ def _compiled(cfg: Frozen) -> Rules:
         front_matter=tuple(r for r in rules if r.kind == "front_matter"),
         html=tuple(r for r in rules if r.kind == "html"),
         lines=tuple(r for r in rules if r.kind in ("line", "block")),
-        line_checks=tuple(
-            (r, min(r.max_chars or max_line, max_line), r.pattern.search)
-            for r in rules
-            if r.kind in ("line", "block")
-        ),
-        anywhere_checks=tuple(
-            (r, min(r.max_chars or max_line, max_line), r.pattern.search)
-            for r in rules
-            if r.kind in ("line", "block") and r.zone == "anywhere"
+        line_checks=_Checks([r for r in rules if r.kind in ("line", "block")], max_line),
+        anywhere_checks=_Checks(
+            [r for r in rules if r.kind in ("line", "block") and r.zone == "anywhere"], max_line
         ),
         body_sentence=setting_regex("body_sentence_pattern"),
         body_min_chars=int(cfg["body_min_chars"]),
@@ -312,6 +307,142 @@ def _compiled(cfg: Frozen) -> Rules:
 
 def _names(names: Any) -> frozenset[str]:
     return frozenset(n if n.startswith("strip.") else f"strip.{n}" for n in names)
+
+
+# ---- prefilter: the first character of a line ----------------------------------------------
+# Nearly every rule is anchored (``^…``), and the first character of a line rules most of them
+# out: "会议强调，…" cannot start a breadcrumb, a copyright line or a page number. From each
+# pattern's parse tree we derive the characters a match may start with, and run only the rules
+# that can start with the line's first character. Anything the analysis does not know (a flag,
+# a backreference, ``.``, an unanchored or possibly empty pattern) keeps the rule in every
+# list, so a rule file of any shape still gives the same matches.
+
+Check = tuple[Rule, int, Any]  # (rule, longest line it applies to, bound search)
+
+
+class _Checks:
+    """Line and block rules in file order, and, per first character of a line, those that
+    can match it (worked out when the character is first seen)."""
+
+    def __init__(self, rules: list[Rule], max_line: int) -> None:
+        self.all: tuple[Check, ...] = tuple(
+            (r, min(r.max_chars or max_line, max_line), r.pattern.search) for r in rules
+        )
+        self._first = [_first_chars(r.pattern) for r in rules]
+        self._by_char: dict[str, tuple[Check, ...]] = {}
+
+    def starting(self, c: str) -> tuple[Check, ...]:
+        found = self._by_char.get(c)
+        if found is None:
+            found = self._by_char[c] = tuple(
+                check
+                for check, first in zip(self.all, self._first, strict=True)
+                if first is None or first(c)
+            )
+        return found
+
+
+_CATEGORIES = {
+    _sre.CATEGORY_DIGIT: r"\d",
+    _sre.CATEGORY_NOT_DIGIT: r"\D",
+    _sre.CATEGORY_SPACE: r"\s",
+    _sre.CATEGORY_NOT_SPACE: r"\S",
+    _sre.CATEGORY_WORD: r"\w",
+    _sre.CATEGORY_NOT_WORD: r"\W",
+}
+_Firsts = tuple[list[str], bool]  # character classes a match may start with; may it be empty
+
+
+def _first_chars(pattern: re.Pattern[str]) -> Any:
+    """``match`` of a regex that every first character of a match of ``pattern`` matches, or
+    None if ``pattern`` may match anywhere in a line, or match nothing, or is beyond the
+    analysis."""
+    if pattern.flags != re.UNICODE:  # case-insensitive, multiline…: keep it simple
+        return None
+    try:
+        parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:  # a private module: whatever it does in another Python, fall back
+        return None
+    if parsed.state.flags != re.UNICODE or not _anchored(parsed.data):
+        return None
+    firsts = _firsts(parsed.data)
+    if firsts is None or firsts[1]:
+        return None
+    return re.compile("|".join(dict.fromkeys(firsts[0])) or "(?!)").match
+
+
+def _anchored(items: list[Any]) -> bool:
+    """Whether every match starts at the start of the string (``^`` or ``\\A`` on every path)."""
+    if not items:
+        return False
+    op, av = items[0]
+    if op == _sre.AT:
+        return av in (_sre.AT_BEGINNING, _sre.AT_BEGINNING_STRING)
+    if op == _sre.BRANCH:
+        return all(_anchored(seq) for seq in av[1])
+    if op == _sre.SUBPATTERN:
+        return not (av[1] or av[2]) and _anchored(av[3])
+    if op == _sre.ATOMIC_GROUP:
+        return _anchored(av)
+    return False
+
+
+def _firsts(items: list[Any]) -> _Firsts | None:
+    classes: list[str] = []
+    for op, av in items:
+        got = _item_firsts(op, av)
+        if got is None:
+            return None
+        classes += got[0]
+        if not got[1]:
+            return classes, False
+    return classes, True
+
+
+def _char(c: int) -> str:
+    return f"\\U{c:08x}"
+
+
+def _item_firsts(op: Any, av: Any) -> _Firsts | None:
+    if op == _sre.LITERAL:
+        return [_char(av)], False
+    if op == _sre.NOT_LITERAL:
+        return [f"[^{_char(av)}]"], False
+    if op == _sre.IN:
+        parts = []
+        for k, (iop, iav) in enumerate(av):
+            if iop == _sre.NEGATE and k == 0:
+                parts.append("^")
+            elif iop == _sre.LITERAL:
+                parts.append(_char(iav))
+            elif iop == _sre.RANGE:
+                parts.append(f"{_char(iav[0])}-{_char(iav[1])}")
+            elif iop == _sre.CATEGORY and iav in _CATEGORIES:
+                parts.append(_CATEGORIES[iav])
+            else:
+                return None
+        return [f"[{''.join(parts)}]"], False
+    if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+        return [], True  # zero-width: the next item consumes the first character
+    if op == _sre.BRANCH:
+        classes: list[str] = []
+        empty = False
+        for seq in av[1]:
+            got = _firsts(seq)
+            if got is None:
+                return None
+            classes += got[0]
+            empty = empty or got[1]
+        return classes, empty
+    if op == _sre.SUBPATTERN:
+        return None if av[1] or av[2] else _firsts(av[3])
+    if op == _sre.ATOMIC_GROUP:
+        return _firsts(av)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        low, high, seq = av
+        got = _firsts(seq) if high else ([], True)
+        return None if got is None else (got[0], got[1] or low == 0)
+    return None
 
 
 # ---- analysis -----------------------------------------------------------------------------
@@ -406,24 +537,26 @@ def _prepare(text: str, rules: Rules) -> tuple[list[list[Entry]], list[str], boo
 # of its pages, so most header and footer lines are matched once per run, not once per page.
 _MATCHES: dict[tuple[int, str], list[Rule]] = {}
 _MATCHES_MAX = 100_000
-_CHECKS_SEEN: dict[int, Any] = {}
+_CHECKS_SEEN: dict[int, _Checks] = {}
 _MATCH_CACHE_MAX_CHARS = 200  # body paragraphs are long and unique: not worth keeping
 
 
-def _matching(rules: Rules, s: str, checks: Any = None) -> list[Rule]:
+def _matching(rules: Rules, s: str, checks: _Checks | None = None) -> list[Rule]:
     if not s or len(s) > rules.max_line:
         return []
     n = len(s)
     checks = rules.line_checks if checks is None else checks
     if n > _MATCH_CACHE_MAX_CHARS:
-        return [r for r, limit, search in checks if n <= limit and search(s)]
+        return [r for r, limit, search in checks.starting(s[0]) if n <= limit and search(s)]
     key = (id(checks), s)
     _CHECKS_SEEN.setdefault(id(checks), checks)  # kept alive, so its id is never reused
     found = _MATCHES.get(key)
     if found is None:
         if len(_MATCHES) >= _MATCHES_MAX:
             _MATCHES.clear()
-        found = _MATCHES[key] = [r for r, limit, search in checks if n <= limit and search(s)]
+        found = _MATCHES[key] = [
+            r for r, limit, search in checks.starting(s[0]) if n <= limit and search(s)
+        ]
     return list(found)
 
 
