@@ -139,12 +139,15 @@ _FULLWIDTH_ALNUM = str.maketrans(
 )
 _FULLWIDTH_CHARS = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
 _FULLWIDTH_RE = re.compile(f"[{_FULLWIDTH_CHARS}]")
-# Every character the hygiene steps act on (newlines, entities, what ftfy may fix, zero-width,
-# controls, full-width letters and digits, Unicode spaces). Most pages have none: this one
-# scan rules all those steps out, where each step's own check is a scan of its own.
-_HYGIENE = re.compile(
-    f"[{_NEWLINE_CHARS}&{_FTFY_FIRST}{_ZERO_WIDTH_CHARS}{_CONTROL_CHARS}{_FULLWIDTH_CHARS}{_SPACES}]"
+# Every character the checks of _fix_once look for but the UTF-8 gates' (_Compiled.marks adds
+# them): newlines, Latin-1, the first of a _FTFY_GATE match, zero-width, controls, full-width
+# letters and digits, Unicode spaces.
+_MARKS = (
+    f"{_NEWLINE_CHARS}\x80-\xff{_FTFY_FIRST}{_ZERO_WIDTH_CHARS}{_CONTROL_CHARS}"
+    f"{_FULLWIDTH_CHARS}{_SPACES}"
 )
+_NEWLINE_CHAR = re.compile(f"[{_NEWLINE_CHARS}]")
+_FTFY_FIRST_CHAR = re.compile(f"[{_FTFY_FIRST}]")
 _UNREPAIRABLE = re.compile("(?:锟斤拷)+锟?|\ufffd+")
 
 _HANZI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -199,9 +202,10 @@ class _Compiled:
     trailing: re.Pattern[str]
     blank_lines: re.Pattern[str]
     blank_run: str
+    marks: re.Pattern[str]
 
 
-def _mojibake_gate(codecs: tuple[str, ...]) -> re.Pattern[str]:
+def _mojibake_gate(codecs: tuple[str, ...]) -> str:
     """Characters a UTF-8 lead byte of CJK text and a continuation byte make in a 2-byte codec.
 
     Correct text has almost none of them (0-3 in each seed); UTF-8 shown as GBK or Big5 has
@@ -216,7 +220,7 @@ def _mojibake_gate(codecs: tuple[str, ...]) -> re.Pattern[str]:
                 except UnicodeDecodeError:
                     pass
     chars -= set("\ufffd")
-    return re.compile("[" + re.escape("".join(sorted(chars))) + "]")
+    return re.escape("".join(sorted(chars)))  # for a regex class
 
 
 @lru_cache(maxsize=8)
@@ -226,11 +230,12 @@ def _compile(cfg: Frozen) -> _Compiled:
     if unknown:
         raise ValueError(f"fix.mojibake_kinds: unknown kinds {sorted(unknown)}")
     gbk, big5 = tuple(cfg["gbk_codecs"]), tuple(cfg["big5_codecs"])
-    utf8_gates = []
+    gates = {}
     if "utf8_as_gbk" in kinds:
-        utf8_gates.append(("utf8_as_gbk", gbk, _mojibake_gate(gbk)))
+        gates["utf8_as_gbk"] = (gbk, _mojibake_gate(gbk))
     if "utf8_as_big5" in kinds:
-        utf8_gates.append(("utf8_as_big5", big5, _mojibake_gate(big5)))
+        gates["utf8_as_big5"] = (big5, _mojibake_gate(big5))
+    utf8_gates = [(kind, cs, re.compile(f"[{chars}]")) for kind, (cs, chars) in gates.items()]
     latin_kinds = []
     if "gbk_as_latin1" in kinds:
         latin_kinds += [("gbk_as_latin1", c) for c in gbk]
@@ -256,6 +261,7 @@ def _compile(cfg: Frozen) -> _Compiled:
         blank_lines=re.compile("\n{" + str(int(cfg["max_blank_lines"]) + 2) + ",}"),
         # What blank_lines needs to match (and at least "\n\n", the check it had before).
         blank_run="\n" * max(int(cfg["max_blank_lines"]) + 2, 2),
+        marks=re.compile(f"[{_MARKS}{''.join(chars for _, chars in gates.values())}]"),
     )
 
 
@@ -288,52 +294,61 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
 def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool]:
     """One round of every step; also whether another round could find more."""
     cfg = c.cfg
-    deep_before = sum(changes[k] for k in _DEEP)
+    deep_before = _deep_count(changes)
     latin1_like = False
-    # Whether the text has a character a hygiene step acts on (see _HYGIENE); taken again
-    # when a repair changes the text (returns another string) while it has none.
-    hygiene = _HYGIENE.search(text) is not None
-    if hygiene:
-        if "\r" in text or "\x0b" in text or "\x0c" in text or "\u2028" in text or "\u2029" in text:
-            text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
-        if cfg["html_entities"] and "&" in text:
-            text = _unescape(text, changes)
-    if c.latin_kinds and _LATIN1_CHAR.search(text) and _LATIN_GATE.search(text):
+    # One scan finds every character the checks below look for (c.marks); most pages have a
+    # few or none, and a check searches those few rather than scanning the text itself. The
+    # text is scanned again when a step has changed it.
+    scanned: str | None = None
+    marks = ""  # the distinct characters of c.marks in ``scanned``
+
+    def has(chars: re.Pattern[str]) -> bool:
+        """Whether ``text`` has one of ``chars`` (a class within c.marks)."""
+        nonlocal scanned, marks
+        if scanned is not text:
+            scanned, marks = text, "".join(set(c.marks.findall(text)))
+        return chars.search(marks) is not None
+
+    if has(_NEWLINE_CHAR):
+        text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
+    if cfg["html_entities"] and "&" in text:
+        text = _unescape(text, changes)
+    if c.latin_kinds and has(_LATIN1_CHAR) and _LATIN_GATE.search(text):
         latin1_like = True
-        new = _repair_latin_runs(text, c, changes)
-        hygiene = hygiene or (new is not text and _HYGIENE.search(new) is not None)
-        text = new
-    if hygiene and cfg["ftfy_enabled"] and _FTFY_GATE.search(text):
+        text = _repair_latin_runs(text, c, changes)
+    if cfg["ftfy_enabled"] and has(_FTFY_FIRST_CHAR) and _FTFY_GATE.search(text):
         latin1_like = True
         text = _ftfy(text, c, changes)
     for kind, codecs, gate in c.utf8_gates:
-        if gate.search(text):
-            new = _repair_utf8_runs(text, kind, codecs, gate, c, changes)
-            hygiene = hygiene or (new is not text and _HYGIENE.search(new) is not None)
-            text = new
+        if has(gate):
+            text = _repair_utf8_runs(text, kind, codecs, gate, c, changes)
     # After the repairs: the soft hyphen U+00AD is also byte 0xAD of GBK/Big5 shown as Latin-1.
-    if hygiene and cfg["remove_zero_width"]:
+    if cfg["remove_zero_width"] and has(_ZERO_WIDTH):
         text = _sub_count(_ZERO_WIDTH, "", text, changes, "fix.zero_width")
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
         changes["fix.nfc"] += 1
-        hygiene = hygiene or _HYGIENE.search(text) is not None
-    if hygiene and cfg["remove_controls"]:
+    if cfg["remove_controls"] and has(_CONTROLS):
         text = _sub_count(_CONTROLS, "", text, changes, "fix.control")
     if cfg["unrepairable"] == "remove":
         text = _unrepairable(text, True, changes)
-    if hygiene and cfg["fullwidth_alnum"] and _FULLWIDTH_RE.search(text):
+    if cfg["fullwidth_alnum"] and has(_FULLWIDTH_RE):
         n = len(_FULLWIDTH_RE.findall(text))
         text = text.translate(_FULLWIDTH_ALNUM)
         changes["fix.fullwidth"] += n
     spaces_before = changes["fix.space"]
-    if hygiene and c.spaces is not None:
+    if c.spaces is not None and has(c.spaces):
         text = _sub_count(c.spaces, " ", text, changes, "fix.space")
     if cfg["pinyin_artifacts"] and (_PINYIN_OPEN[0].search(text) or _PINYIN_OPEN[1].search(text)):
         text = _remove_pinyin(text, c, changes)
     text = _lines(text, c, changes)
-    deep = sum(changes[k] for k in _DEEP) != deep_before
+    deep = _deep_count(changes) != deep_before
     return text, deep or (latin1_like and changes["fix.space"] != spaces_before)
+
+
+def _deep_count(changes: Counter[str]) -> int:
+    # .get: a missing key of a Counter goes through a Python-level __missing__.
+    return sum(changes.get(k, 0) for k in _DEEP) if changes else 0
 
 
 def _sub_count(
