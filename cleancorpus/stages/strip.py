@@ -317,7 +317,8 @@ def _names(names: Any) -> frozenset[str]:
 # a backreference, ``.``, an unanchored or possibly empty pattern) keeps the rule in every
 # list, so a rule file of any shape still gives the same matches.
 
-Check = tuple[Rule, int, Any]  # (rule, longest line it applies to, bound search)
+# (rule, longest line it applies to, literal prefilter's search or None, the rule's search)
+Check = tuple[Rule, int, Any, Any]
 
 
 class _Checks:
@@ -326,7 +327,8 @@ class _Checks:
 
     def __init__(self, rules: list[Rule], max_line: int) -> None:
         self.all: tuple[Check, ...] = tuple(
-            (r, min(r.max_chars or max_line, max_line), r.pattern.search) for r in rules
+            (r, min(r.max_chars or max_line, max_line), _needs(r.pattern), r.pattern.search)
+            for r in rules
         )
         self._first = [_first_chars(r.pattern) for r in rules]
         self._by_char: dict[str, tuple[Check, ...]] = {}
@@ -445,6 +447,84 @@ def _item_firsts(op: Any, av: Any) -> _Firsts | None:
     return None
 
 
+_MAX_LITERALS = 256  # a longer list of strings to look for is no cheaper than the rule
+_SMALL_CLASS = 4  # [报報] and [关關] spell variants of one word: expanded into literals
+
+
+def _needs(pattern: re.Pattern[str]) -> Any:
+    """``search`` of a regex of plain strings, one of which every match of ``pattern``
+    contains ("ICP|icp|公网安备|…" for the licence rule), or None if the analysis finds none.
+    A rule that may match after any prefix ("^[^。！？]{0,40}(?:打印本页|…)") scans the whole
+    line for each of its alternatives; looking for the strings first is far cheaper."""
+    if pattern.flags != re.UNICODE:
+        return None
+    try:
+        parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:
+        return None
+    if parsed.state.flags != re.UNICODE:
+        return None
+    found = _literals(parsed.data)
+    if not found:
+        return None
+    return re.compile("|".join(re.escape(s) for s in sorted(found))).search
+
+
+def _literals(items: list[Any]) -> set[str] | None:
+    """Strings one of which every match of the parsed sequence contains, or None."""
+    best: set[str] | None = None
+    run = [""]  # what a run of one-character items just seen may spell
+    for op, av in items:
+        chars = _one_char(op, av)
+        if chars is not None and len(run) * len(chars) <= _MAX_LITERALS:
+            run = [r + c for r in run for c in chars]
+            continue
+        if run != [""]:
+            best = _more_selective(set(run), best)
+        run = [""] if chars is None else chars
+        if chars is None:
+            best = _more_selective(_item_literals(op, av), best)
+    if run != [""]:
+        best = _more_selective(set(run), best)
+    return best
+
+
+def _one_char(op: Any, av: Any) -> list[str] | None:
+    """The characters an item of exactly one character matches, if it is a literal or a small
+    set of them."""
+    if op == _sre.LITERAL:
+        return [chr(av)]
+    if op == _sre.IN and len(av) <= _SMALL_CLASS and all(i == _sre.LITERAL for i, _ in av):
+        return [chr(c) for _, c in av]
+    return None
+
+
+def _item_literals(op: Any, av: Any) -> set[str] | None:
+    if op == _sre.BRANCH:
+        found: set[str] = set()
+        for seq in av[1]:
+            got = _literals(seq)
+            if got is None:
+                return None
+            found |= got
+        return found if len(found) <= _MAX_LITERALS else None
+    if op == _sre.SUBPATTERN:
+        return None if av[1] or av[2] else _literals(av[3])
+    if op == _sre.ATOMIC_GROUP:
+        return _literals(av)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+        return _literals(av[2])
+    return None  # zero-width, optional, or beyond the analysis: it requires nothing
+
+
+def _more_selective(a: set[str] | None, b: set[str] | None) -> set[str] | None:
+    """Of two sets of strings that both must occur, the one that rules out more lines: the
+    longer shortest string, then fewer strings."""
+    if a is None or b is None:
+        return b if a is None else a
+    return a if (min(map(len, a)), -len(a)) >= (min(map(len, b)), -len(b)) else b
+
+
 # ---- analysis -----------------------------------------------------------------------------
 
 # An entry: (line, rule name or None, reason). Entries whose rule is "strip.html" (or another
@@ -547,7 +627,11 @@ def _matching(rules: Rules, s: str, checks: _Checks | None = None) -> list[Rule]
     n = len(s)
     checks = rules.line_checks if checks is None else checks
     if n > _MATCH_CACHE_MAX_CHARS:
-        return [r for r, limit, search in checks.starting(s[0]) if n <= limit and search(s)]
+        return [
+            r
+            for r, limit, needs, search in checks.starting(s[0])
+            if n <= limit and (needs is None or needs(s)) and search(s)
+        ]
     key = (id(checks), s)
     _CHECKS_SEEN.setdefault(id(checks), checks)  # kept alive, so its id is never reused
     found = _MATCHES.get(key)
@@ -555,7 +639,9 @@ def _matching(rules: Rules, s: str, checks: _Checks | None = None) -> list[Rule]
         if len(_MATCHES) >= _MATCHES_MAX:
             _MATCHES.clear()
         found = _MATCHES[key] = [
-            r for r, limit, search in checks.starting(s[0]) if n <= limit and search(s)
+            r
+            for r, limit, needs, search in checks.starting(s[0])
+            if n <= limit and (needs is None or needs(s)) and search(s)
         ]
     return list(found)
 
