@@ -120,6 +120,9 @@ _UTF8_TWO_CJK_JOINED = re.compile(
     rb"(?:[^\x00-\x08\x0a-\x1f\x7f-\xc1\xf5-\xfe]|(?<=[\x80-\xbf\xc2-\xf4\xff])[\x80-\xbf])*?"
     rb"[\xe3-\xe9\xef][\x80-\xbf]{2}"
 )
+# Codecs whose encoding of a string is that of its characters one by one; big5hkscs but for
+# the letter and combining mark it has one pair for (_many_sources makes those slots).
+_STATELESS = frozenset(["gb18030", "gbk", "cp936", "gb2312", "big5", "cp950", "big5hkscs"])
 _SENTINEL_LOST = b"\xff"  # stands for U+FFFD in the re-encoded bytes
 _UNENCODABLE = b"\xfe"  # never valid UTF-8: ends a span
 
@@ -808,8 +811,24 @@ def _repair_utf8_runs(
     gbk_family = kind == "utf8_as_gbk"
     lines = text.split("\n")
     changed = False
+    multi = _many_sources(codecs + tuple(decoders))
     for i, line in enumerate(lines):
-        if not gate.search(line) or not _may_hold_utf8(line, codecs):
+        if not gate.search(line):
+            continue
+        plain = None
+        if codecs[0] in _STATELESS and not (
+            "\ufffd" in line or (gbk_family and "\u20ac" in line) or multi.gate.search(line)
+        ):
+            try:
+                plain = line.encode(codecs[0])
+            except UnicodeEncodeError:
+                pass
+        if plain is not None:
+            # No slots, and the first codec has every character: this is the ``raw`` built
+            # below, at the cost of one encode rather than a call per character.
+            if not _UTF8_TWO_CJK_JOINED.search(plain):
+                continue
+        elif not _may_hold_utf8(line, codecs):
             continue
         pieces = [_encode_char(ch, codecs, cache) for ch in line]
         slots: dict[int, _Slot] = {}
@@ -826,7 +845,6 @@ def _repair_utf8_runs(
                 elif ch == "\u20ac" and gbk_family:
                     slots[k] = euro
                     pieces[k] = b"\x80"
-        multi = _many_sources(codecs + tuple(decoders))
         if multi.gate.search(line):
             for m in multi.gate.finditer(line):
                 k = m.start()
