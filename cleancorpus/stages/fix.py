@@ -1093,6 +1093,8 @@ def _lines(text: str, c: _Compiled, changes: Counter[str]) -> str:
             changes,
             "fix.blank_lines",
         )
+    if not text.startswith("\n") and not text.endswith("\n\n"):
+        return text  # what the lines below return, without their three copies of the text
     ends_with_newline = text.endswith("\n")
     stripped = text.strip("\n")
     if stripped != text.rstrip("\n") or text.rstrip("\n") + "\n" * ends_with_newline != text:
