@@ -266,12 +266,47 @@ def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
     return word, slow
 
 
+# Bits of _flag_table: OpenCC t2s changes the character, it needs the slow NFKC/casefold
+# path, NFKC may change it.
+_T2S, _SLOW, _NFKC = np.uint8(1), np.uint8(2), np.uint8(4)
+
+
+@functools.lru_cache(maxsize=2)
+def _flag_table(to_simplified: bool) -> np.ndarray:
+    """_T2S, _SLOW and _NFKC bits per code point below _TABLE_SIZE; the last entry, for every
+    code point above, has none (index with ``np.minimum(cp, _TABLE_SIZE)``)."""
+    _, slow = _fold_tables()
+    nfkc = slow.copy()
+    nfkc[0xFF01:0xFF5F] = True
+    nfkc[0x3000] = True
+    flags = np.zeros(_TABLE_SIZE + 1, dtype=np.uint8)
+    flags[:-1] = slow * _SLOW + nfkc * _NFKC
+    if to_simplified:
+        flags[:-1] += _t2s()[1] * _T2S
+    return flags
+
+
+@functools.lru_cache(maxsize=1)
+def _fold_table() -> np.ndarray:
+    """Per code point below _TABLE_SIZE, what the matching view makes of it: ASCII and
+    full-width ASCII letters lower-cased and full-width made ASCII, then anything that is not
+    a word character a space (32); 0 (the end of a document) stays 0."""
+    word, _ = _fold_tables()
+    c = np.arange(_TABLE_SIZE + 1, dtype=_U32)
+    c[0x41:0x5B] += 32
+    c[0xFF01:0xFF5F] -= 0xFEE0
+    c[0xFF21:0xFF3B] += 32  # full-width capitals, now ASCII capitals
+    c[:-1][~word[c[:-1]]] = 32
+    c[0] = 0
+    return c
+
+
 def _fold_batch(texts: Sequence[str], p: Params) -> np.ndarray:
     """Code points of the matching views of ``texts``, each followed by a 0; every character
     that is not a letter or digit becomes a space (32).
 
-    Vectorised: one encode of the whole batch; OpenCC and NFKC/casefold run only on the
-    documents that have a character needing them.
+    Vectorised: one encode of the whole batch and table look-ups; OpenCC and NFKC/casefold
+    run only on the documents that have a character needing them.
     """
     work = list(texts)
     if p.strip_pinyin:
@@ -279,44 +314,46 @@ def _fold_batch(texts: Sequence[str], p: Params) -> np.ndarray:
             if "(" in t or "（" in t:
                 work[i] = _PINYIN_RE.sub("", t)
     cp = _encode(work)
-    word, slow = _fold_tables()
-    is_end = cp == 0
-    doc_of = np.cumsum(is_end) - is_end
-    inside = cp < _TABLE_SIZE
-    low = np.where(inside, cp, 0)
-    redo = np.zeros(len(work), dtype=bool)
+    table = _flag_table(p.to_simplified)
+    flags = table[np.minimum(cp, _TABLE_SIZE)]
+    need_slow = _docs_with(flags & _SLOW, work)
     if p.to_simplified:
-        converter, t2s = _t2s()
-        need = np.zeros(len(work), dtype=bool)
-        need[doc_of[t2s[low]]] = True
-        for i in np.flatnonzero(need):
-            work[i] = converter.convert(work[i])
-        redo |= need
-    need_slow = np.zeros(len(work), dtype=bool)
-    need_slow[doc_of[slow[low]]] = True
-    if redo.any() or need_slow.any():
-        # Conversion can introduce characters that need the slow path, so check again.
-        if redo.any():
+        need = _docs_with(flags & _T2S, work)
+        if need.size:
+            converter, _ = _t2s()
+            for i in need:
+                work[i] = converter.convert(work[i])
+            # Conversion can introduce characters that need the slow path, so check again.
             cp = _encode(work)
-            is_end = cp == 0
-            doc_of = np.cumsum(is_end) - is_end
-            low = np.where(cp < _TABLE_SIZE, cp, 0)
-            need_slow[doc_of[slow[low]]] = True
-        for i in np.flatnonzero(need_slow):
-            work[i] = unicodedata.normalize("NFKC", work[i]).casefold()
-        if need_slow.any():
-            cp = _encode(work)
-            is_end = cp == 0
-    cp = cp.copy()
-    upper = (cp >= 0x41) & (cp <= 0x5A)
-    cp[upper] += 32
-    wide = (cp >= 0xFF01) & (cp <= 0xFF5E)
-    cp[wide] -= 0xFEE0
-    cp[(cp >= 0x41) & (cp <= 0x5A)] += 32  # full-width capitals became ASCII capitals
-    inside = cp < _TABLE_SIZE
-    isword = np.where(inside, word[np.where(inside, cp, 0)], cp < 0xE0000)
-    cp[~isword & ~is_end] = 32
-    return cp
+            flags = table[np.minimum(cp, _TABLE_SIZE)]
+            need_slow = np.union1d(need_slow, _docs_with(flags & _SLOW, work))
+    if need_slow.size:
+        # NFKC(x + c + y) == NFKC(x + NFKC(c) + y) for any character c (both sides have the
+        # same NFKD), so the characters NFKC changes are replaced first: normalize's quick
+        # check then passes instead of recomposing the whole document.
+        found = [chr(c) for c in np.unique(cp[(flags & _NFKC) != 0])]
+        pairs = [(c, n) for c in found if (n := unicodedata.normalize("NFKC", c)) != c]
+        for i in need_slow:
+            t = work[i]
+            for c, n in pairs:
+                if c in t:
+                    t = t.replace(c, n)
+            work[i] = unicodedata.normalize("NFKC", t).casefold()
+        cp = _encode(work)
+    folded = _fold_table()[np.minimum(cp, _TABLE_SIZE)]
+    if cp.max() >= _TABLE_SIZE:
+        high = cp >= _TABLE_SIZE
+        folded[high] = np.where(cp[high] < 0xE0000, cp[high], 32)
+    return folded
+
+
+def _docs_with(mask: np.ndarray, work: Sequence[str]) -> np.ndarray:
+    """Indices of the documents of ``_encode(work)`` that hold a nonzero ``mask`` entry."""
+    pos = np.flatnonzero(mask)
+    if not pos.size:
+        return pos
+    ends = np.cumsum([len(t) + 1 for t in work]) - 1
+    return np.unique(np.searchsorted(ends, pos))
 
 
 def _encode(texts: Sequence[str]) -> np.ndarray:
