@@ -59,6 +59,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from re import _constants as _sre
 from re import _parser as _sre_parse
@@ -784,8 +785,10 @@ def _classify(
         s, z = stripped[i], zone(i)
         if block is not None and z != block[2]:
             block = None
-        usable = [r for r in matches[i] if r.in_zone(z) and (r.kind == "line" or z != "none")]
-        rule = next((r for r in usable if not r.beside), None)
+        usable = matches[i]  # most lines: none
+        if usable:
+            usable = [r for r in usable if r.in_zone(z) and (r.kind == "line" or z != "none")]
+        rule = next((r for r in usable if not r.beside), None) if usable else None
         if rule is None and usable and block is None:
             beside.append((i, usable[0]))
         if rule is not None:
@@ -853,8 +856,8 @@ def _running_heads(stripped: list[str], out: list[tuple[str | None, str]], rules
     """A PDF's running header or footer: a short line next to a page number that is a copy of
     another line of the document (the title repeated on every page). Its first occurrence,
     away from page numbers, stays."""
-    if not rules.running_head_rules:
-        return
+    if rules.running_head_rules.isdisjoint(map(itemgetter(0), out)):
+        return  # no page number: nothing to count (most pages)
     seen = Counter(s for s in stripped if s)
     for i, (rule, _) in enumerate(out):
         if rule not in rules.running_head_rules:
@@ -877,19 +880,23 @@ def _table_rows(stripped: list[str], matches: list[list[Rule]], rules: Rules) ->
     chrome ends. Not a table: a line with a menu word (``table_guard_nav_words``: 首页, Home…),
     a repeated line, or a neighbour that another kind of rule removes (a register row, a
     forum footer)."""
-    shape = [(s.count("|") + s.count("｜"), s.count("\t")) for s in stripped]
+
+    def shape(s: str) -> tuple[int, int]:
+        return s.count("|") + s.count("｜"), s.count("\t")
 
     def partner(i: int, j: int) -> bool:
         return (
             stripped[j] != stripped[i]
-            and shape[j] == shape[i]
+            and shape(stripped[j]) == shape(stripped[i])
             and not rules.nav_words.search(stripped[j])
             and all(r.name in rules.table_guarded for r in matches[j])
         )
 
     table = [False] * len(stripped)
     for i, s in enumerate(stripped):
-        if max(shape[i]) < 2 or rules.nav_words.search(s):
+        if "|" not in s and "｜" not in s and "\t" not in s:
+            continue  # most lines: counted only if they have a separator at all
+        if max(shape(s)) < 2 or rules.nav_words.search(s):
             continue
         if any(r.name not in rules.table_guarded for r in matches[i]):
             continue
