@@ -323,8 +323,8 @@ Check = tuple[Rule, int, Any, Any]
 
 
 class _Checks:
-    """Line and block rules in file order, and, per first character of a line, those that
-    can match it (worked out when the character is first seen)."""
+    """Line and block rules in file order; per first character of a line, those that can
+    match it (worked out when the character is first seen); the rules each line matched."""
 
     def __init__(self, rules: list[Rule], max_line: int) -> None:
         self.all: tuple[Check, ...] = tuple(
@@ -333,6 +333,7 @@ class _Checks:
         )
         self._first = [_first_chars(r.pattern) for r in rules]
         self._by_char: dict[str, tuple[Check, ...]] = {}
+        self.seen: dict[str, list[Rule]] = {}  # see _matching
 
     def starting(self, c: str) -> tuple[Check, ...]:
         found = self._by_char.get(c)
@@ -614,11 +615,10 @@ def _prepare(text: str, rules: Rules) -> tuple[list[list[Entry]], list[str], boo
     return pre, work, trailing_nl
 
 
-# Rule matches by (rule set, line): a site's nav bars, bylines and footers recur in every one
-# of its pages, so most header and footer lines are matched once per run, not once per page.
-_MATCHES: dict[tuple[int, str], list[Rule]] = {}
-_MATCHES_MAX = 100_000
-_CHECKS_SEEN: dict[int, _Checks] = {}
+# Rule matches by line (``_Checks.seen``, per rule set): a site's nav bars, bylines and
+# footers recur in every one of its pages, so most header and footer lines are matched once
+# per run, not once per page.
+_MATCHES_MAX = 50_000  # lines kept per rule set
 _MATCH_CACHE_MAX_CHARS = 200  # body paragraphs are long and unique: not worth keeping
 
 
@@ -633,13 +633,11 @@ def _matching(rules: Rules, s: str, checks: _Checks | None = None) -> list[Rule]
             for r, limit, needs, search in checks.starting(s[0])
             if n <= limit and (needs is None or needs(s)) and search(s)
         ]
-    key = (id(checks), s)
-    _CHECKS_SEEN.setdefault(id(checks), checks)  # kept alive, so its id is never reused
-    found = _MATCHES.get(key)
+    found = checks.seen.get(s)
     if found is None:
-        if len(_MATCHES) >= _MATCHES_MAX:
-            _MATCHES.clear()
-        found = _MATCHES[key] = [
+        if len(checks.seen) >= _MATCHES_MAX:
+            checks.seen.clear()
+        found = checks.seen[s] = [
             r
             for r, limit, needs, search in checks.starting(s[0])
             if n <= limit and (needs is None or needs(s)) and search(s)
