@@ -310,7 +310,7 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
         nonlocal scanned, marks
         if scanned is not text:
             scanned, marks = text, "".join(set(c.marks.findall(text)))
-        return chars.search(marks) is not None
+        return bool(marks) and chars.search(marks) is not None
 
     if has(_NEWLINE_CHAR):
         text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
