@@ -37,10 +37,9 @@ _CHUNK_ROWS = 8192
 _FOLD_RE = re.compile(r"[\W_]+")
 # A pinyin syllable with a tone mark in parentheses right after a Han character: a
 # converter artifact ("會(huì)議"); removed from the matching view only.
+_TONE_VOWELS = "[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]"
 _PINYIN_RE = re.compile(
-    r"[(（](?<=[\u3400-\u9fff][(（])"
-    r"[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*"
-    r"[)）]",
+    r"[(（](?<=[\u3400-\u9fff][(（])" r"[a-zü]*" + _TONE_VOWELS + r"[a-zü]*" r"[)）]",
     re.IGNORECASE,
 )
 
@@ -266,21 +265,26 @@ def _fold_tables() -> tuple[np.ndarray, np.ndarray]:
     return word, slow
 
 
-# Bits of _flag_table: OpenCC t2s changes the character, it needs the slow NFKC/casefold
-# path, NFKC may change it.
-_T2S, _SLOW, _NFKC = np.uint8(1), np.uint8(2), np.uint8(4)
+# Bits of _flag_table: NFKC may change the character (full-width punctuation: common); the
+# rare ones: a tone-marked vowel (a pinyin artifact may follow), it needs the slow
+# NFKC/casefold path, OpenCC t2s changes it.
+_NFKC, _TONE, _SLOW, _T2S = np.uint8(1), np.uint8(2), np.uint8(4), np.uint8(8)
 
 
 @functools.lru_cache(maxsize=2)
 def _flag_table(to_simplified: bool) -> np.ndarray:
-    """_T2S, _SLOW and _NFKC bits per code point below _TABLE_SIZE; the last entry, for every
-    code point above, has none (index with ``np.minimum(cp, _TABLE_SIZE)``)."""
+    """The bits above per code point below _TABLE_SIZE; the last entry, for every code point
+    above (none of which has a case mapping or an NFKC change), has none: index it with
+    ``np.minimum(cp, _TABLE_SIZE)``."""
     _, slow = _fold_tables()
     nfkc = slow.copy()
     nfkc[0xFF01:0xFF5F] = True
     nfkc[0x3000] = True
+    allchars = "".join(map(chr, range(_TABLE_SIZE)))
+    tone = np.zeros(_TABLE_SIZE, dtype=bool)
+    tone[[m.start() for m in re.finditer(_TONE_VOWELS, allchars, re.IGNORECASE)]] = True
     flags = np.zeros(_TABLE_SIZE + 1, dtype=np.uint8)
-    flags[:-1] = slow * _SLOW + nfkc * _NFKC
+    flags[:-1] = nfkc * _NFKC + tone * _TONE + slow * _SLOW
     if to_simplified:
         flags[:-1] += _t2s()[1] * _T2S
     return flags
@@ -305,28 +309,34 @@ def _fold_batch(texts: Sequence[str], p: Params) -> np.ndarray:
     """Code points of the matching views of ``texts``, each followed by a 0; every character
     that is not a letter or digit becomes a space (32).
 
-    Vectorised: one encode of the whole batch and table look-ups; OpenCC and NFKC/casefold
-    run only on the documents that have a character needing them.
+    Vectorised: one encode of the whole batch and table look-ups; the pinyin pattern, OpenCC
+    and NFKC/casefold run only on the documents that have a character needing them.
     """
     work = list(texts)
+    table = _flag_table(p.to_simplified)
+    cp = _encode(work)
+    flags, rare = _scan(cp, work, table)
     if p.strip_pinyin:
-        for i, t in enumerate(work):
+        changed = False
+        for i in _docs(rare, _TONE):  # the pattern cannot match without a tone mark
+            t = work[i]
             if "(" in t or "（" in t:
                 work[i] = _PINYIN_RE.sub("", t)
-    cp = _encode(work)
-    table = _flag_table(p.to_simplified)
-    flags = table[np.minimum(cp, _TABLE_SIZE)]
-    need_slow = _docs_with(flags & _SLOW, work)
+                changed = changed or work[i] != t
+        if changed:
+            cp = _encode(work)
+            flags, rare = _scan(cp, work, table)
+    need_slow = _docs(rare, _SLOW)
     if p.to_simplified:
-        need = _docs_with(flags & _T2S, work)
+        need = _docs(rare, _T2S)
         if need.size:
             converter, _ = _t2s()
             for i in need:
                 work[i] = converter.convert(work[i])
             # Conversion can introduce characters that need the slow path, so check again.
             cp = _encode(work)
-            flags = table[np.minimum(cp, _TABLE_SIZE)]
-            need_slow = np.union1d(need_slow, _docs_with(flags & _SLOW, work))
+            flags, rare = _scan(cp, work, table)
+            need_slow = np.union1d(need_slow, _docs(rare, _SLOW))
     if need_slow.size:
         # NFKC(x + c + y) == NFKC(x + NFKC(c) + y) for any character c (both sides have the
         # same NFKD), so the characters NFKC changes are replaced first: normalize's quick
@@ -347,13 +357,21 @@ def _fold_batch(texts: Sequence[str], p: Params) -> np.ndarray:
     return folded
 
 
-def _docs_with(mask: np.ndarray, work: Sequence[str]) -> np.ndarray:
-    """Indices of the documents of ``_encode(work)`` that hold a nonzero ``mask`` entry."""
-    pos = np.flatnonzero(mask)
-    if not pos.size:
-        return pos
+def _scan(
+    cp: np.ndarray, work: Sequence[str], table: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The flags of every code point of ``_encode(work)``, and for the characters with a rare
+    flag (few), their documents and flags."""
+    flags = table[np.minimum(cp, _TABLE_SIZE)]
+    pos = np.flatnonzero(flags > _NFKC)
     ends = np.cumsum([len(t) + 1 for t in work]) - 1
-    return np.unique(np.searchsorted(ends, pos))
+    return flags, (np.searchsorted(ends, pos), flags[pos])
+
+
+def _docs(rare: tuple[np.ndarray, np.ndarray], bit: np.uint8) -> np.ndarray:
+    """The documents with a character flagged ``bit`` (a rare one), in order."""
+    docs, flags = rare
+    return np.unique(docs[(flags & bit) != 0])
 
 
 def _encode(texts: Sequence[str]) -> np.ndarray:
@@ -523,17 +541,18 @@ def signatures(texts: Sequence[str], cfg: Frozen) -> list[Signature]:
     values = minhash_many(hv, counts, p.num_perm, p.seed)
     bands = band_hashes(values, p.bands, p.rows)
     sketch = pack_sketch(values)
+    tokens = memoryview(tok)
     out = []
-    for i, t in enumerate(texts):
-        n = int(ntok[i])
+    per_doc = (first.tolist(), ntok.tolist(), counts.tolist(), lengths.tolist())
+    for t, v, b, sk, f, n, c, length in zip(texts, values, bands, sketch, *per_doc, strict=True):
         if n:
             # The token sequence is the matching view: equal sequences, equal hashes.
-            ex = xxhash.xxh3_64_intdigest(tok[first[i] : first[i] + n].tobytes())
+            ex = xxhash.xxh3_64_intdigest(tokens[f : f + n])
         else:
             # No letter or digit at all: hash the raw text, so that documents of
             # punctuation alone do not all count as one.
             ex = xxhash.xxh3_64_intdigest(b"\x00raw\x00" + t.encode("utf-8", "surrogatepass"))
-        out.append(Signature(values[i], bands[i], sketch[i], ex, int(counts[i]), int(lengths[i])))
+        out.append(Signature(v, b, sk, ex, c, length))
     return out
 
 
