@@ -249,7 +249,6 @@ def _compile(cfg: Frozen) -> _Compiled:
         raise ValueError("fix.space_policy must be 'ascii' or 'keep'")
     if cfg["unrepairable"] not in ("keep", "remove"):
         raise ValueError("fix.unrepairable must be 'keep' or 'remove'")
-    ws = _LINE_SPACE
     return _Compiled(
         cfg=cfg,
         scorer=_cjk.Scorer(_cjk.common_hanzi(cfg["common_table"]), cfg["score"]),
@@ -259,8 +258,8 @@ def _compile(cfg: Frozen) -> _Compiled:
         lost_decoders=cfg["lost_byte_decoders"],
         latin_kinds=tuple(latin_kinds),
         spaces=re.compile(f"[{_SPACES}]") if space_policy == "ascii" else None,
-        leading=re.compile(f"^[{ws}]+", re.M),
-        trailing=re.compile(f"[{ws}]+$", re.M),
+        leading=re.compile(f"^[{_LINE_SPACE}]+", re.M),
+        trailing=re.compile(f"[{_LINE_SPACE}]+$", re.M),
         blank_lines=re.compile("\n{" + str(int(cfg["max_blank_lines"]) + 2) + ",}"),
         # What blank_lines needs to match (and at least "\n\n", the check it had before).
         blank_run="\n" * max(int(cfg["max_blank_lines"]) + 2, 2),
