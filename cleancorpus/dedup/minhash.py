@@ -30,6 +30,7 @@ _IDEOGRAPHIC_START = 0x2E80
 # Odd 64-bit constants for the polynomial token/shingle hashes (golden ratio, Murmur).
 _MUL_TOKEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL_SHINGLE = np.uint64(0xC2B2AE3D27D4EB4F)
+_MUL_SHINGLE_INV = pow(int(_MUL_SHINGLE), -1, 1 << 64)
 # Shingles per (num_perm x shingles) block, at least. Measured (numpy 2.4, x86-64): the
 # multiply, add and min run 2-3 times faster per element on rows of 8192 or more than on
 # rows of 4096 or less, although the block no longer fits in L2.
@@ -187,10 +188,6 @@ def _fmix64_inplace(h: np.ndarray) -> np.ndarray:
         if mul is not None:
             h *= mul
     return h
-
-
-def _inverse(odd: np.uint64) -> int:
-    return pow(int(odd), -1, 1 << 64)
 
 
 @functools.lru_cache(maxsize=8)
@@ -427,22 +424,29 @@ def _shingles(
     kcp = cp[keep]
     if kcp.size == 0:
         return np.zeros(0, dtype=_U32), counts, no_tokens, counts, counts, counts
-    # Per-document sums as differences of running sums at the documents' ends.
     ends = np.flatnonzero(is_end)
-    ntok, nideo, lengths = (np.diff(np.cumsum(x)[ends], prepend=0) for x in (start, ideo, keep))
-    # Polynomial hashes of runs as differences of prefix sums: in the ring of integers mod
-    # 2**64 the multipliers are odd, hence invertible, so
-    # sum(x[k] * M**(k-s) for k in s..e-1) == (P[e] - P[s]) * M**-s, P[i] = sum(x[k] * M**k, k < i).
-    # Each token hash: its characters' mixed code points, weighted by position.
+    doc_starts = np.concatenate(([0], ends[:-1] + 1))
+    ntok, nideo, lengths = (
+        np.add.reduceat(x, doc_starts, dtype=np.int64) for x in (start, ideo, keep)
+    )
+    # Each token hash: sum(g[k] * M**(k-s)) over its characters k = s, s+1, ... (g: the mixed
+    # code points). Most tokens are one character, so g[s]; the few further characters of
+    # words are added to their tokens.
     n = kcp.size
-    tok_start_idx = np.flatnonzero(start[keep])
+    kstart = start[keep]
+    tok_start_idx = np.flatnonzero(kstart)
     g = kcp.astype(_U64)
     g += _U64(0x632BE59BD9B4E019)
-    tok = _fmix64_inplace(g)
-    if tok_start_idx.size < n:  # else every token is one character, weighted M**0 = 1
-        g *= _powers(int(_MUL_TOKEN), n)
-        tok = np.add.reduceat(g, tok_start_idx)
-        tok *= _powers(_inverse(_MUL_TOKEN), n)[tok_start_idx]
+    g = _fmix64_inplace(g)
+    if tok_start_idx.size == n:
+        tok = g
+    else:
+        tok = g[tok_start_idx]
+        more = np.flatnonzero(~kstart)
+        owner = np.searchsorted(tok_start_idx, more, side="right") - 1
+        offset = more - tok_start_idx[owner]
+        weighted = g[more] * _powers(int(_MUL_TOKEN), int(offset.max()) + 1)[offset]
+        np.add.at(tok, owner, weighted)
 
     size = np.where(nideo >= p.ideographic_share * ntok, p.shingle_size, p.word_shingle_size)
     win = np.minimum(size, ntok)  # window length per document
@@ -450,7 +454,9 @@ def _shingles(
     counts = np.where(ntok > 0, ntok - win + 1, 0)
 
     # Each shingle: the window of its document's length starting at each token but the last
-    # win - 1 of its document.
+    # win - 1 of its document; its hash sum(tok[k] * S**(k-s) for k in s..e-1) taken as a
+    # difference of prefix sums, (P[e] - P[s]) * S**-s with P[i] = sum(tok[k] * S**k, k < i),
+    # exact in the integers mod 2**64, where the odd S is invertible.
     nsh = int(counts.sum())
     t_win = np.repeat(win, counts)
     first = np.repeat(first_tok - (np.cumsum(counts) - counts), counts)
@@ -459,7 +465,7 @@ def _shingles(
     np.cumsum(tok * _powers(int(_MUL_SHINGLE), tok.size), out=prefix[1:])
     h = prefix[first + t_win]
     h -= prefix[first]
-    h *= _powers(_inverse(_MUL_SHINGLE), tok.size)[first]
+    h *= _powers(_MUL_SHINGLE_INV, tok.size)[first]
     # Mix in the window length so a 2-token document differs from a 2-token prefix.
     h ^= t_win.astype(_U64)
     h = _fmix64_inplace(h)
