@@ -310,13 +310,14 @@ def _names(names: Any) -> frozenset[str]:
     return frozenset(n if n.startswith("strip.") else f"strip.{n}" for n in names)
 
 
-# ---- prefilter: the first character of a line ----------------------------------------------
+# ---- prefilters, derived from the rules' parse trees ---------------------------------------
 # Nearly every rule is anchored (``^…``), and the first character of a line rules most of them
 # out: "会议强调，…" cannot start a breadcrumb, a copyright line or a page number. From each
 # pattern's parse tree we derive the characters a match may start with, and run only the rules
-# that can start with the line's first character. Anything the analysis does not know (a flag,
-# a backreference, ``.``, an unanchored or possibly empty pattern) keeps the rule in every
-# list, so a rule file of any shape still gives the same matches.
+# that can start with the line's first character; a rule that remains runs only if the line
+# holds one of the strings every match of it contains (see _needs). Anything the analysis does
+# not know (a flag, ``.``, an unanchored or possibly empty pattern…) leaves the rule unfiltered,
+# so a rule file of any shape still gives the same matches.
 
 # (rule, longest line it applies to, literal prefilter's search or None, the rule's search)
 Check = tuple[Rule, int, Any, Any]
@@ -344,6 +345,15 @@ class _Checks:
                 if first is None or first(c)
             )
         return found
+
+    def run(self, s: str) -> list[Rule]:
+        """The rules that match the line ``s`` (not blank, at most ``max_line`` long)."""
+        n = len(s)
+        return [
+            r
+            for r, limit, needs, search in self.starting(s[0])
+            if n <= limit and (needs is None or needs(s)) and search(s)
+        ]
 
 
 _CATEGORIES = {
@@ -628,20 +638,12 @@ def _matching(rules: Rules, s: str, checks: _Checks | None = None) -> list[Rule]
     n = len(s)
     checks = rules.line_checks if checks is None else checks
     if n > _MATCH_CACHE_MAX_CHARS:
-        return [
-            r
-            for r, limit, needs, search in checks.starting(s[0])
-            if n <= limit and (needs is None or needs(s)) and search(s)
-        ]
+        return checks.run(s)
     found = checks.seen.get(s)
     if found is None:
         if len(checks.seen) >= _MATCHES_MAX:
             checks.seen.clear()
-        found = checks.seen[s] = [
-            r
-            for r, limit, needs, search in checks.starting(s[0])
-            if n <= limit and (needs is None or needs(s)) and search(s)
-        ]
+        found = checks.seen[s] = checks.run(s)
     return list(found)
 
 
