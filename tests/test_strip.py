@@ -875,3 +875,21 @@ def test_attachment_links_and_register_rows_go_but_attachment_lines_stay():
 def test_weibo_buttons_and_badges():
     page = f"某某发布\nV\n2023-6-1 10:00 来自 微博 weibo.com\n{BODY}\n转发 12\n评论 30\n赞 99\n收起全文\n"
     assert _kept(page) == f"某某发布\n{BODY}\n"
+
+
+def test_rule_prefilters_never_change_a_verdict(monkeypatch):
+    """The prefilters read each rule's parse tree through Python's private re modules; without
+    them (another Python) every rule runs on every line, with the same verdicts."""
+    from cleancorpus.stages import strip as strip_mod
+
+    cfg = load_config()["strip"]
+    pages = [(FIXTURES / f"{n}.in.txt").read_text(encoding="utf-8") for n in FIXTURE_NAMES]
+    with_filters = [explain(page, cfg) for page in pages]
+    assert strip_mod._first_chars(re.compile("^当前位置")) is not None
+    monkeypatch.setattr(strip_mod, "_sre_parse", None)
+    strip_mod._compiled.cache_clear()
+    try:
+        assert strip_mod._first_chars(re.compile("^当前位置")) is None
+        assert [explain(page, cfg) for page in pages] == with_filters
+    finally:
+        strip_mod._compiled.cache_clear()

@@ -61,11 +61,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from re import _constants as _sre
-from re import _parser as _sre_parse
 from typing import Any
 
 import xxhash
+
+try:  # private modules (3.11+): the rule prefilters are off wherever they are missing or differ
+    from re import _constants as _sre
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover
+    _sre = _sre_parse = None
 
 from cleancorpus.config import ConfigError, Frozen, config_dir
 
@@ -356,14 +360,18 @@ class _Checks:
         ]
 
 
-_CATEGORIES = {
-    _sre.CATEGORY_DIGIT: r"\d",
-    _sre.CATEGORY_NOT_DIGIT: r"\D",
-    _sre.CATEGORY_SPACE: r"\s",
-    _sre.CATEGORY_NOT_SPACE: r"\S",
-    _sre.CATEGORY_WORD: r"\w",
-    _sre.CATEGORY_NOT_WORD: r"\W",
-}
+_CATEGORIES = (
+    {
+        _sre.CATEGORY_DIGIT: r"\d",
+        _sre.CATEGORY_NOT_DIGIT: r"\D",
+        _sre.CATEGORY_SPACE: r"\s",
+        _sre.CATEGORY_NOT_SPACE: r"\S",
+        _sre.CATEGORY_WORD: r"\w",
+        _sre.CATEGORY_NOT_WORD: r"\W",
+    }
+    if _sre is not None
+    else {}
+)
 _Firsts = tuple[list[str], bool]  # character classes a match may start with; may it be empty
 
 
@@ -371,18 +379,18 @@ def _first_chars(pattern: re.Pattern[str]) -> Any:
     """``match`` of a regex that every first character of a match of ``pattern`` matches, or
     None if ``pattern`` may match anywhere in a line, or match nothing, or is beyond the
     analysis."""
-    if pattern.flags != re.UNICODE:  # case-insensitive, multiline…: keep it simple
+    if _sre_parse is None or pattern.flags != re.UNICODE:  # (?i), multiline…: keep it simple
         return None
-    try:
+    try:  # a private module: whatever it does in another Python, fall back
         parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
-    except Exception:  # a private module: whatever it does in another Python, fall back
+        if parsed.state.flags != re.UNICODE or not _anchored(parsed.data):
+            return None
+        firsts = _firsts(parsed.data)
+        if firsts is None or firsts[1]:
+            return None
+        return re.compile("|".join(dict.fromkeys(firsts[0])) or "(?!)").match
+    except Exception:
         return None
-    if parsed.state.flags != re.UNICODE or not _anchored(parsed.data):
-        return None
-    firsts = _firsts(parsed.data)
-    if firsts is None or firsts[1]:
-        return None
-    return re.compile("|".join(dict.fromkeys(firsts[0])) or "(?!)").match
 
 
 def _anchored(items: list[Any]) -> bool:
@@ -468,18 +476,18 @@ def _needs(pattern: re.Pattern[str]) -> Any:
     contains ("ICP|icp|公网安备|…" for the licence rule), or None if the analysis finds none.
     A rule that may match after any prefix ("^[^。！？]{0,40}(?:打印本页|…)") scans the whole
     line for each of its alternatives; looking for the strings first is far cheaper."""
-    if pattern.flags != re.UNICODE:
+    if _sre_parse is None or pattern.flags != re.UNICODE:
         return None
-    try:
+    try:  # a private module: whatever it does in another Python, fall back
         parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+        if parsed.state.flags != re.UNICODE:
+            return None
+        found = _literals(parsed.data)
+        if not found:
+            return None
+        return re.compile("|".join(re.escape(s) for s in sorted(found))).search
     except Exception:
         return None
-    if parsed.state.flags != re.UNICODE:
-        return None
-    found = _literals(parsed.data)
-    if not found:
-        return None
-    return re.compile("|".join(re.escape(s) for s in sorted(found))).search
 
 
 def _literals(items: list[Any]) -> set[str] | None:
