@@ -105,10 +105,6 @@ class Params(NamedTuple):
     strip_pinyin: bool
 
 
-# Enough nodes to integrate exactly a polynomial of degree num_perm (at most 2n-1 = 511).
-_QUAD_NODES = 256
-
-
 @functools.lru_cache(maxsize=64)
 def lsh_params(
     threshold: float, num_perm: int, fp_weight: float, fn_weight: float
@@ -119,7 +115,8 @@ def lsh_params(
     1-(1-s^r)^b evaluated by Gauss-Legendre quadrature (exact for these polynomials) instead
     of scipy's: importing datasketch's LSH module pulls in scipy, a second per process.
     """
-    nodes, weights = np.polynomial.legendre.leggauss(_QUAD_NODES)
+    # n nodes integrate exactly up to degree 2n-1; 1-(1-s^r)^b has degree r*b <= num_perm.
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
     pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
     b = np.array([p[0] for p in pairs], dtype=np.float64)[:, None]
     r = np.array([p[1] for p in pairs], dtype=np.float64)[:, None]
