@@ -19,7 +19,7 @@ from cleancorpus.config import Frozen
 from cleancorpus.dedup import Deduper, signatures
 from cleancorpus.document import DUPLICATE, EMPTY, Document
 from cleancorpus.io import load_raw
-from cleancorpus.runner import Chunk, Spool, Step, Take, Workers, chunked, pack, unpack
+from cleancorpus.runner import Chunk, Parked, Spool, Step, Take, Workers, chunked, pack, unpack
 from cleancorpus.stages import convert as convert_mod
 from cleancorpus.stages import decode as decode_mod
 from cleancorpus.stages import fix as fix_mod
@@ -34,7 +34,8 @@ class Map:
     steps: tuple[Step, ...]
 
 
-Packed = Iterator[tuple[list[Any], bytes]]  # what runner.pack returns, chunk by chunk
+# Per chunk: what ``take`` extracted from each document, and the chunk (parked, or pickled).
+Packed = Iterator[tuple[list[Any], Parked | bytes]]
 
 
 @dataclass(frozen=True)
@@ -130,17 +131,17 @@ def gather_templates(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tupl
     cfg = env.cfg["strip"]
     counts: dict[str, Counter[int]] = defaultdict(Counter)
     spool = Spool()
-    for metas, blob in packed:
+    for metas, chunk in packed:
         for group, keys in metas:
             if keys:
                 counts[group].update(keys)
-        spool.add(blob)
+        spool.add(chunk)
     k = cfg["template_min_docs"]
     templates = {g: {key: n for key, n in c.items() if n >= k} for g, c in counts.items()}
     return _drain_spool(spool), (Step("strip", strip_step, (cfg, templates)),)
 
 
-def _drain_spool(spool: Spool) -> Iterator[bytes]:
+def _drain_spool(spool: Spool) -> Iterator[Parked]:
     try:
         yield from spool
     finally:
@@ -156,16 +157,16 @@ def gather_dedup(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tuple[St
     """Dedup: signatures came from the workers; LSH and clusters here, in input order."""
     spool = Spool()
     with Deduper(env.cfg["dedup"], index=env.index, lock_timeout=env.lock_timeout) as deduper:
-        for metas, blob in packed:
+        for metas, chunk in packed:
             for meta in metas:
                 if meta is not None:
                     deduper.add(*meta)
-            spool.add(blob)
+            spool.add(chunk)
         verdicts = iter(deduper.finish())
 
     def apply() -> Iterator[list[Document]]:
-        for blob in _drain_spool(spool):
-            docs = unpack(blob)
+        for parked in _drain_spool(spool):
+            docs = unpack(parked)
             for doc in docs:
                 if doc.active:  # exactly the documents given to the deduper, in the same order
                     verdict = next(verdicts, None)

@@ -94,9 +94,11 @@ _PRELOAD = [
     "cleancorpus.dedup",
 ]
 
-# A chunk of documents: a list, or the same list pickled (how chunks are parked on disk between
-# the passes of a corpus-level step, and sent back to workers without being unpickled here).
-Chunk = list[Document] | bytes
+# A pickled chunk parked in a file between the passes of a corpus-level step: (file, offset,
+# size). Workers park what they return and hand back only where it is, so documents never
+# cross the parent's pipes between passes; the next pass's workers read them from the file.
+Parked = tuple[str, int, int]
+Chunk = list[Document] | bytes | Parked
 # Called on each document of a packed chunk, in the worker: the little a corpus-level step needs
 # of it (its line keys, its signature), so that the parent never unpickles the chunk.
 Take = Callable[[Document], Any]
@@ -109,6 +111,11 @@ def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
 
 
 def unpack(chunk: Chunk) -> list[Document]:
+    if isinstance(chunk, tuple):
+        path, offset, size = chunk
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read(size)
     return pickle.loads(chunk) if isinstance(chunk, bytes) else chunk
 
 
@@ -118,9 +125,35 @@ def pack(docs: list[Document], take: Take) -> tuple[list[Any], bytes]:
     return [take(doc) for doc in docs], pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _process(chunk: Chunk, steps: tuple[Step, ...], take: Take | None) -> Any:
+_parking: dict[str, Any] = {}  # this process's open park file for the current pass
+
+
+def _park(directory: str, key: int, blob: bytes) -> Parked:
+    path = os.path.join(directory, f"park-{key}-{os.getpid()}")
+    fh = _parking.get(path)
+    if fh is None:
+        _close_parking()  # an earlier pass's file: its readers open their own
+        fh = _parking[path] = open(path, "ab")
+    offset = fh.tell()
+    fh.write(blob)
+    fh.flush()
+    return path, offset, len(blob)
+
+
+def _close_parking() -> None:
+    for fh in _parking.values():
+        fh.close()
+    _parking.clear()
+
+
+def _process(
+    chunk: Chunk, steps: tuple[Step, ...], take: Take | None, key: int, directory: str
+) -> Any:
     docs = run_chunk(unpack(chunk), steps)
-    return docs if take is None else pack(docs, take)
+    if take is None:
+        return docs
+    metas, blob = pack(docs, take)
+    return metas, _park(directory, key, blob)
 
 
 _worker_steps: tuple[int, tuple[Step, ...]] = (0, ())
@@ -132,7 +165,7 @@ def _run_chunk(key: int, path: str, chunk: Chunk, take: Take | None) -> Any:
     if _worker_steps[0] != key:
         with open(path, "rb") as fh:
             _worker_steps = (key, pickle.load(fh))
-    return _process(chunk, _worker_steps[1], take)
+    return _process(chunk, _worker_steps[1], take, key, os.path.dirname(path))
 
 
 class Workers:
@@ -160,19 +193,23 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        _close_parking()  # (in this process: -j 1, or a pass without steps)
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
 
-    def _start(self) -> tuple[ProcessPoolExecutor, str]:
+    def _directory(self) -> str:
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="cleancorpus-")
+        return self._dir.name
+
+    def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver: workers never inherit the parent's threads (progress display) or locks.
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(_PRELOAD)
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=ctx)
-            self._dir = tempfile.TemporaryDirectory(prefix="cleancorpus-")
-        assert self._dir is not None
-        return self._pool, self._dir.name
+        return self._pool
 
     def map(self, steps: tuple[Step, ...], docs: Iterable[Document]) -> Iterator[Document]:
         """``run_steps`` over ``docs``, in input order, a bounded number of chunks in flight."""
@@ -182,15 +219,16 @@ class Workers:
     def map_chunks(
         self, steps: tuple[Step, ...], chunks: Iterable[Chunk], take: Take | None = None
     ) -> Iterator[Any]:
-        """``run_chunk`` over each chunk, in order: the documents, or with ``take`` what
-        :func:`pack` returns."""
-        if self.jobs <= 1 or not steps:
-            for chunk in chunks:
-                yield _process(chunk, steps, take)
-            return
-        pool, directory = self._start()
+        """``run_chunk`` over each chunk, in order: the documents, or with ``take`` what it
+        extracts from each and where the chunk is parked."""
+        directory = self._directory()
         self._passes += 1
         key = self._passes
+        if self.jobs <= 1 or not steps:
+            for chunk in chunks:
+                yield _process(chunk, steps, take, key, directory)
+            return
+        pool = self._start()
         path = os.path.join(directory, f"steps-{key}.pickle")
         with open(path, "wb") as fh:
             pickle.dump(steps, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -216,21 +254,29 @@ def parallel_map(
 
 
 class Spool:
-    """Pickled chunks parked on disk between the passes of a corpus-level step, read back in
-    order."""
+    """Parked chunks, in order, between the passes of a corpus-level step; pickled chunks given
+    as bytes are parked in a file of its own. Workers' park files go with the run's directory
+    (the next pass may still be reading them when this spool is drained)."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="cleancorpus-spool-")
-        self._sizes: list[int] = []
+        self._chunks: list[Parked] = []
+        self._own: Any = None
 
-    def add(self, blob: bytes) -> None:
-        self._file.write(blob)
-        self._sizes.append(len(blob))
+    def add(self, chunk: bytes | Parked) -> None:
+        if isinstance(chunk, bytes):
+            if self._own is None:
+                self._own = tempfile.NamedTemporaryFile(prefix="cleancorpus-spool-")
+            offset = self._own.tell()
+            self._own.write(chunk)
+            chunk = (self._own.name, offset, len(chunk))
+        self._chunks.append(chunk)
 
-    def __iter__(self) -> Iterator[bytes]:
-        self._file.seek(0)
-        for size in self._sizes:
-            yield self._file.read(size)
+    def __iter__(self) -> Iterator[Parked]:
+        if self._own is not None:
+            self._own.flush()
+        return iter(self._chunks)
 
     def close(self) -> None:
-        self._file.close()
+        if self._own is not None:
+            self._own.close()
+        self._chunks = []
