@@ -57,7 +57,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -158,6 +158,7 @@ class Rules:
     name_max_share: float
     running_head_rules: frozenset[str]
     running_head_max_chars: int
+    seen: dict[str, _Line] = field(default_factory=dict, compare=False, repr=False)  # _facts
 
 
 def _compile_regex(text: Any, what: str, rule: str, source: str) -> re.Pattern[str]:
@@ -338,7 +339,8 @@ class _Checks:
         )
         self._first = [_first_chars(r.pattern) for r in rules]
         self._by_char: dict[str, tuple[Check, ...]] = {}
-        self.seen: dict[str, list[Rule]] = {}  # see _matching
+        self.seen: dict[str, tuple[Rule, ...]] = {}  # see _matching
+        self.nexts = any(r.next is not None for r in rules)  # see _with_next
 
     def starting(self, c: str) -> tuple[Check, ...]:
         found = self._by_char.get(c)
@@ -350,14 +352,16 @@ class _Checks:
             )
         return found
 
-    def run(self, s: str) -> list[Rule]:
+    def run(self, s: str) -> tuple[Rule, ...]:
         """The rules that match the line ``s`` (not blank, at most ``max_line`` long)."""
         n = len(s)
-        return [
-            r
-            for r, limit, needs, search in self.starting(s[0])
-            if n <= limit and (needs is None or needs(s)) and search(s)
-        ]
+        return tuple(
+            [
+                r
+                for r, limit, needs, search in self.starting(s[0])
+                if n <= limit and (needs is None or needs(s)) and search(s)
+            ]
+        )
 
 
 _CATEGORIES = (
@@ -601,58 +605,81 @@ def _key(line: str) -> int:
     return _hash(_norm(line))
 
 
-def _prepare(text: str, rules: Rules) -> tuple[list[list[Entry]], list[str], bool]:
+def _prepare(text: str, rules: Rules) -> tuple[dict[int, list[Entry]], list[str], bool]:
     """Front matter and HTML pass.
 
-    Returns the lines left for the line rules, and, for each of them plus one for the end,
-    the entries (front matter, tag rewrites) that ``explain`` lists just before it.
+    Returns the lines left for the line rules, and the entries (front matter, tag rewrites)
+    that ``explain`` lists just before the line of each index (``len(lines)``: at the end).
     """
     trailing_nl = text.endswith("\n")
     raw = (text[:-1] if trailing_nl else text).split("\n")
-    pre: list[list[Entry]] = [[]]
+    pre: dict[int, list[Entry]] = {}
     n_front, fm_rule = _front_matter(raw, rules)
     if fm_rule is not None:
         reason = fm_rule.reason or "front matter block"
-        pre[0] += [(line, fm_rule.name, reason) for line in raw[:n_front]]
+        pre[0] = [(line, fm_rule.name, reason) for line in raw[:n_front]]
     if "<" not in text:
-        # No tags (most pages): every line is left as it is, with nothing listed before it.
-        return pre + [[] for _ in range(len(raw) - n_front)], raw[n_front:], trailing_nl
+        return pre, raw[n_front:], trailing_nl  # no tags (most pages): the lines as they are
     work: list[str] = []
     for line in raw[n_front:]:
         parts, rule = _html(line, rules)
         if rule is None:
             work.append(line)
-            pre.append([])
         elif parts == [""]:
             # Only tags (an <img>, a comment): the line goes, it does not become a blank line.
-            pre[-1].append((line, rule.name, "only tags"))
+            pre.setdefault(len(work), []).append((line, rule.name, "only tags"))
         else:
-            pre[-1].append((line, rule.name, "tags removed, kept: " + " / ".join(parts)))
+            why = "tags removed, kept: " + " / ".join(parts)
+            pre.setdefault(len(work), []).append((line, rule.name, why))
             work.extend(parts)
-            pre.extend([] for _ in parts)
     return pre, work, trailing_nl
 
 
-# Rule matches by line (``_Checks.seen``, per rule set): a site's nav bars, bylines and
-# footers recur in every one of its pages, so most header and footer lines are matched once
-# per run, not once per page.
-_MATCHES_MAX = 50_000  # lines kept per rule set
+# Rule matches and line facts by line (``_Checks.seen``, ``Rules.seen``): a site's nav bars,
+# bylines and footers recur in every one of its pages, so most header and footer lines are
+# looked at once per run, not once per page. Matches are tuples: shared, never changed.
+_MATCHES_MAX = 50_000  # lines kept per cache
 _MATCH_CACHE_MAX_CHARS = 200  # body paragraphs are long and unique: not worth keeping
 
 
-def _matching(rules: Rules, s: str, checks: _Checks | None = None) -> list[Rule]:
+def _matching(rules: Rules, s: str) -> tuple[Rule, ...]:
     if not s or len(s) > rules.max_line:
-        return []
-    n = len(s)
-    checks = rules.line_checks if checks is None else checks
-    if n > _MATCH_CACHE_MAX_CHARS:
+        return ()
+    checks = rules.line_checks
+    if len(s) > _MATCH_CACHE_MAX_CHARS:
         return checks.run(s)
     found = checks.seen.get(s)
     if found is None:
         if len(checks.seen) >= _MATCHES_MAX:
             checks.seen.clear()
         found = checks.seen[s] = checks.run(s)
-    return list(found)
+    return found
+
+
+class _Line:
+    """What a line is wherever it stands: the ``anywhere`` rules it matches (before their
+    ``next`` conditions), whether it is a body paragraph, a short closing sentence, Chinese
+    text (``body_min_cjk_share``), and its template key (None: never a template line)."""
+
+    __slots__ = ("body", "cjk", "near", "sentence", "tkey")
+
+    def __init__(self, s: str, rules: Rules) -> None:
+        self.near = rules.anywhere_checks.run(s) if s and len(s) <= rules.max_line else ()
+        self.body = bool(s) and _is_body(s, rules)
+        self.sentence = bool(s) and _is_sentence(s, rules)
+        self.cjk = _cjk_share(s) >= rules.body_min_cjk_share
+        norm = _template_norm(s, rules) if s and not self.body else None
+        self.tkey = None if norm is None else _hash(norm)
+
+
+def _facts(s: str, rules: Rules) -> _Line:
+    if len(s) > _MATCH_CACHE_MAX_CHARS:
+        return _Line(s, rules)
+    seen = rules.seen
+    if len(seen) >= _MATCHES_MAX:
+        seen.clear()
+    found = seen[s] = _Line(s, rules)
+    return found
 
 
 def _is_body(s: str, rules: Rules) -> bool:
@@ -701,96 +728,93 @@ def _cjk_share(s: str) -> float:
     return (len(s.encode("utf-8", "surrogatepass")) - len(s)) / 2 / n if n else 0.0
 
 
-def _with_next(work: list[str], matches: list[list[Rule]], rules: Rules) -> None:
-    """Drop matches whose ``next`` condition (on the next non-blank line) fails."""
-    nxt = ""
-    for i in range(len(work) - 1, -1, -1):
-        s = work[i]
-        if matches[i] and any(r.next is not None for r in matches[i]):
-            matches[i] = [
-                r for r in matches[i] if r.next is None or r.next.search(nxt[: rules.max_line])
-            ]
-        if s:
-            nxt = s
+Matches = list[tuple[Rule, ...]]  # by line: the rules it matches
+Decision = tuple[str | None, str]  # rule name (None: kept) and reason
+
+# From here on, the lines are the page's non-blank lines, stripped: blank lines play no part
+# in where the body is or what goes (``_analyse`` settles them), so a neighbour is the next
+# line in the list. ``line_no`` gives each one's number in the page, for the reasons.
+
+
+def _with_next(lines: list[str], matches: Matches, checks: _Checks, rules: Rules) -> None:
+    """Drop matches whose ``next`` condition (on the next line) fails."""
+    if not checks.nexts:
+        return  # no rule of the set has one
+    for i, found in enumerate(matches):
+        if found and any(r.next is not None for r in found):
+            nxt = lines[i + 1][: rules.max_line] if i + 1 < len(lines) else ""
+            matches[i] = tuple(r for r in found if r.next is None or r.next.search(nxt))
 
 
 def _body_bounds(
-    stripped: list[str], matches: list[list[Rule]], rules: Rules
+    facts: list[_Line], near: Matches, rules: Rules
 ) -> tuple[int | None, int | None, bool]:
-    """First and last body paragraph, and whether the body is Chinese text. Only the
-    ``anywhere`` rules of ``matches`` are consulted."""
+    """First and last body paragraph, and whether the body is Chinese text. ``near``: the
+    ``anywhere`` rules each line matches."""
     # A line an ``anywhere`` rule removes cannot bound the body (seed 002's long disclaimer
     # after the article must not make the 延伸阅读 list part of the body).
-    body = [
-        i
-        for i, s in enumerate(stripped)
-        if _is_body(s, rules) and not any(r.zone == "anywhere" for r in matches[i])
-    ]
+    body = [i for i, f in enumerate(facts) if f.body and not near[i]]
     # In a Chinese page, a long line without Chinese ("GMT+8, …, Processed in 0.07 s, …", an
     # English footer sentence) does not make the body; a page without Chinese keeps them all.
-    cjk = [i for i in body if _cjk_share(stripped[i]) >= rules.body_min_cjk_share]
+    cjk = [i for i in body if facts[i].cjk]
     if cjk:
         body = cjk
     if not body and rules.body_fallback:
         # A page of short lines (a results notice of "key：value" items): its sentences (at
         # least body_short_min_chars, ending like body_end_pattern: not a headline ending
         # in ！ or ？) bound the body instead.
-        body = [
-            i
-            for i, s in enumerate(stripped)
-            if _is_sentence(s, rules)
-            and not any(r.zone == "anywhere" for r in matches[i])
-            and _cjk_share(s) >= rules.body_min_cjk_share
-        ]
+        body = [i for i, f in enumerate(facts) if f.sentence and not near[i] and f.cjk]
     if not body:
         return None, None, False
     return body[0], body[-1], bool(cjk)
 
 
-def _extend_end(stripped: list[str], matches: list[list[Rule]], end: int, rules: Rules) -> int:
+def _extend_end(facts: list[_Line], matches: Matches, end: int, rules: Rules) -> int:
     """The body's last line, with a short closing sentence below the last paragraph."""
     # A short closing sentence ("特此通知。") extends the body; it never starts it, as a
     # headline ending in ？ or a one-line lead could. The search stops at the first line of
     # page furniture: a sentence below a share widget or a 责任编辑 line is not the article's.
-    for i in range(end + 1, len(stripped)):
+    for i in range(end + 1, len(facts)):
         if any(r.name in rules.footer_triggers for r in matches[i]):
             break
-        if not matches[i] and _is_sentence(stripped[i], rules):
+        if not matches[i] and facts[i].sentence:
             end = i
     return end
 
 
 def _classify(
-    work: list[str], rules: Rules, template: Mapping[int, int]
-) -> list[tuple[str | None, str]]:
-    stripped = [w.strip() for w in work]
+    lines: list[str], line_no: list[int], rules: Rules, template: Mapping[int, int]
+) -> list[Decision]:
+    seen = rules.seen
+    facts = [seen.get(s) or _facts(s, rules) for s in lines]
     # The body is bounded by paragraphs and ``anywhere`` rules only; inside it no other rule
     # can act, so the header and footer lines alone are matched against every rule.
-    matches = [_matching(rules, s, rules.anywhere_checks) for s in stripped]
-    _with_next(stripped, matches, rules)
-    start, end, cjk_body = _body_bounds(stripped, matches, rules)
-    for i, s in enumerate(stripped):
-        if start is None or end is None or i < start or i > end:
-            matches[i] = _matching(rules, s)
-    _with_next(stripped, matches, rules)
-    table = _table_rows(stripped, matches, rules)
-    for i, found in enumerate(matches):
-        if table[i] and found:
-            matches[i] = [r for r in found if r.name not in rules.table_guarded]
-    if end is not None:
-        end = _extend_end(stripped, matches, end, rules)
+    matches = [f.near for f in facts]
+    _with_next(lines, matches, rules.anywhere_checks, rules)
+    start, end, cjk_body = _body_bounds(facts, matches, rules)
+    if start is None or end is None:
+        matches = [_matching(rules, s) for s in lines]
+    else:
+        matches[:start] = [_matching(rules, s) for s in lines[:start]]
+        matches[end + 1 :] = [_matching(rules, s) for s in lines[end + 1 :]]
+    _with_next(lines, matches, rules.line_checks, rules)
+    table = _table_rows(lines, matches, rules)
+    if table:
+        for i in table:
+            matches[i] = tuple(r for r in matches[i] if r.name not in rules.table_guarded)
+    if start is None or end is None:
+        zones = ["none"] * len(lines)
+    else:
+        end = _extend_end(facts, matches, end, rules)
+        zones = ["header"] * start + ["body"] * (end + 1 - start)
+        zones += ["footer"] * (len(lines) - len(zones))
 
-    def zone(i: int) -> str:
-        if start is None or end is None:
-            return "none"
-        return "header" if i < start else "footer" if i > end else "body"
-
-    out: list[tuple[str | None, str]] = [(None, "")] * len(work)
+    out: list[Decision] = [(None, "")] * len(lines)
     beside: list[tuple[int, Rule]] = []  # lines only a ``beside`` rule matches
     block: tuple[Rule, int, str] | None = None  # rule, line number, zone it cuts
     i = 0
-    while i < len(work):
-        s, z = stripped[i], zone(i)
+    while i < len(lines):
+        z = zones[i]
         if block is not None and z != block[2]:
             block = None
         usable = matches[i]  # most lines: none
@@ -806,40 +830,41 @@ def _classify(
                 block = (rule, i, z)
             if rule.continuation is not None:
                 j = i + 1
-                while j < len(work):
-                    t = stripped[j]
-                    if t and (
+                while j < len(lines):
+                    t = lines[j]
+                    if (
                         len(t) > rules.max_line
                         or not rule.continuation.search(t)
                         or (matches[j] and rule not in matches[j])
-                        or (_is_body(t, rules) and zone(j) == "body")
+                        or (facts[j].body and zones[j] == "body")
                     ):
                         break
-                    if t:
-                        out[j] = (rule.name, f"continues the {rule.name} line {i + 1}")
+                    out[j] = (rule.name, f"continues the {rule.name} line {line_no[i]}")
                     j += 1
                 i = j
                 continue
-        elif s and block is not None:
+        elif block is not None:
             out[i] = (
                 block[0].name,
-                f"in the block opened by {block[0].name} at line {block[1] + 1}",
+                f"in the block opened by {block[0].name} at line {line_no[block[1]]}",
             )
-        elif s and template and (rules.template_zone == "anywhere" or z != "body"):
-            count = template.get(_key(s), 0)
-            if count >= rules.template_min_docs and _template_ok(s, rules):
+        elif (
+            template
+            and facts[i].tkey is not None
+            and (rules.template_zone == "anywhere" or z != "body")
+        ):
+            count = template.get(facts[i].tkey, 0)
+            if count >= rules.template_min_docs:
                 out[i] = ("strip.template", f"repeated in {count} documents")
         i += 1
-    _beside(stripped, out, beside)
+    _beside(out, line_no, beside)
     if start is not None and end is not None:
-        _edges(stripped, matches, out, table, start, end, cjk_body, rules)
-    _running_heads(stripped, out, rules)
+        _edges(lines, line_no, facts, matches, out, set(table), start, end, cjk_body, rules)
+    _running_heads(lines, line_no, out, rules)
     return out
 
 
-def _beside(
-    stripped: list[str], out: list[tuple[str | None, str]], beside: list[tuple[int, Rule]]
-) -> None:
+def _beside(out: list[Decision], line_no: list[int], beside: list[tuple[int, Rule]]) -> None:
     """Apply ``beside`` rules: a matching line goes only next to a removed line (a run of
     site contact lines under the licence goes; a notice's own contact lines stay)."""
     changed, order = True, beside
@@ -847,44 +872,41 @@ def _beside(
         # Alternate directions, so that a run of such lines is settled in two passes.
         changed, order = False, order[::-1]
         for i, rule in order:
-            if out[i][0] is not None or stripped[i] == "":
+            if out[i][0] is not None:
                 continue
-            for step in (-1, 1):
-                j = i + step
-                while 0 <= j < len(stripped) and not stripped[j]:
-                    j += step
-                if 0 <= j < len(stripped) and out[j][0] is not None:
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(out) and out[j][0] is not None:
                     why = rule.reason or f"matches rule {rule.name}"
-                    out[i] = (rule.name, f"{why}, next to removed line {j + 1}")
+                    out[i] = (rule.name, f"{why}, next to removed line {line_no[j]}")
                     changed = True
                     break
 
 
-def _running_heads(stripped: list[str], out: list[tuple[str | None, str]], rules: Rules) -> None:
+def _running_heads(lines: list[str], line_no: list[int], out: list[Decision], rules: Rules) -> None:
     """A PDF's running header or footer: a short line next to a page number that is a copy of
     another line of the document (the title repeated on every page). Its first occurrence,
     away from page numbers, stays."""
     if rules.running_head_rules.isdisjoint(map(itemgetter(0), out)):
         return  # no page number: nothing to count (most pages)
-    seen = Counter(s for s in stripped if s)
+    seen = Counter(lines)
     for i, (rule, _) in enumerate(out):
         if rule not in rules.running_head_rules:
             continue
-        for step in (-1, 1):
-            j = i + step
-            while 0 <= j < len(stripped) and not stripped[j]:
-                j += step
-            if not 0 <= j < len(stripped) or out[j][0] is not None:
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(lines) or out[j][0] is not None:
                 continue
-            s = stripped[j]
+            s = lines[j]
             if seen[s] >= 2 and len(s) <= rules.running_head_max_chars and not _is_body(s, rules):
-                out[j] = ("strip.running_head", f"repeated next to the page number at line {i + 1}")
+                out[j] = (
+                    "strip.running_head",
+                    f"repeated next to the page number at line {line_no[i]}",
+                )
 
 
-def _table_rows(stripped: list[str], matches: list[list[Rule]], rules: Rules) -> list[bool]:
+def _table_rows(lines: list[str], matches: Matches, rules: Rules) -> list[int]:
     """Lines of a flattened table: two or more | (or tabs), as many of the same kind as in the
-    non-blank line above or below ("姓名 | 单位 | 职务" over "张三 | 某局 | 科长"). A nav rule may
-    take such rows for a menu, but they are text, and they say nothing about where the page's
+    line above or below ("姓名 | 单位 | 职务" over "张三 | 某局 | 科长"). A nav rule may take
+    such rows for a menu, but they are text, and they say nothing about where the page's
     chrome ends. Not a table: a line with a menu word (``table_guard_nav_words``: 首页, Home…),
     a repeated line, or a neighbour that another kind of rule removes (a register row, a
     forum footer)."""
@@ -894,67 +916,60 @@ def _table_rows(stripped: list[str], matches: list[list[Rule]], rules: Rules) ->
 
     def partner(i: int, j: int) -> bool:
         return (
-            stripped[j] != stripped[i]
-            and shape(stripped[j]) == shape(stripped[i])
-            and not rules.nav_words.search(stripped[j])
+            lines[j] != lines[i]
+            and shape(lines[j]) == shape(lines[i])
+            and not rules.nav_words.search(lines[j])
             and all(r.name in rules.table_guarded for r in matches[j])
         )
 
-    table = [False] * len(stripped)
-    for i, s in enumerate(stripped):
+    table = []
+    for i, s in enumerate(lines):
         if "|" not in s and "｜" not in s and "\t" not in s:
             continue  # most lines: counted only if they have a separator at all
         if max(shape(s)) < 2 or rules.nav_words.search(s):
             continue
         if any(r.name not in rules.table_guarded for r in matches[i]):
             continue
-        for step in (-1, 1):
-            j = i + step
-            while 0 <= j < len(stripped) and not stripped[j]:
-                j += step
-            if 0 <= j < len(stripped) and partner(i, j):
-                table[i] = True
-                break
+        if (i > 0 and partner(i, i - 1)) or (i + 1 < len(lines) and partner(i, i + 1)):
+            table.append(i)
     return table
 
 
-def _named_in_byline(
-    stripped: list[str], out: list[tuple[str | None, str]], i: int, rules: Rules
-) -> int:
+def _named_in_byline(lines: list[str], out: list[Decision], i: int, rules: Rules) -> int:
     """The nearby byline that repeats line ``i`` ("某某日报" above "2023-05-06 12:03 发布于湖北
     某某日报官方账号"), or -1. The line must be a small part of the byline: a title repeated in
     a register line ("标题：…") is most of it."""
-    s = stripped[i]
+    s = lines[i]
     for step in (-1, 1):
-        j, seen = i + step, 0
-        while 0 <= j < len(stripped) and seen < rules.byline_reach:
-            t = stripped[j]
-            if t:
-                seen += 1
-                if (
-                    out[j][0] in rules.byline_rules
-                    and s in t
-                    and len(s) <= rules.name_max_share * len(t)
-                ):
-                    return j
-            j += step
+        for j in range(i + step, i + step * (rules.byline_reach + 1), step):
+            if not 0 <= j < len(lines):
+                break
+            t = lines[j]
+            if (
+                out[j][0] in rules.byline_rules
+                and s in t
+                and len(s) <= rules.name_max_share * len(t)
+            ):
+                return j
     return -1
 
 
-def _spared(s: str, rules: Rules, cjk_body: bool) -> bool:
+def _spared(s: str, fact: _Line, rules: Rules, cjk_body: bool) -> bool:
     return (
         len(s) >= rules.body_short_min_chars
         and bool(rules.footer_spare.search(s[: rules.max_line]))
         # An English platform notice under a Chinese article is no remark of the article's.
-        and (not cjk_body or _cjk_share(s) >= rules.body_min_cjk_share)
+        and (not cjk_body or fact.cjk)
     )
 
 
 def _edges(
-    stripped: list[str],
-    matches: list[list[Rule]],
-    out: list[tuple[str | None, str]],
-    table: list[bool],
+    lines: list[str],
+    line_no: list[int],
+    facts: list[_Line],
+    matches: Matches,
+    out: list[Decision],
+    table: set[int],
     start: int,
     end: int,
     cjk_body: bool,
@@ -968,15 +983,11 @@ def _edges(
     - Below the first line of page furniture in the footer (a share widget, 上一篇, 责任编辑,
       a licence…), everything is furniture: link lists, account names, buttons.
     """
-
-    def title_like(i: int) -> bool:
-        s = stripped[i]
-        return (
-            out[i][0] is None
-            and _cjk_count(s) >= rules.title_min_cjk
-            and not s.endswith((":", "："))
-        )
-
+    # Lines of the header that may be the title (worked out before any is marked as chrome).
+    title_like = [
+        out[i][0] is None and _cjk_count(s) >= rules.title_min_cjk and not s.endswith((":", "："))
+        for i, s in enumerate(lines[:start])
+    ]
     # The last anchor above a possible title: a line that nothing but anchor rules match
     # ("来源：… | 发布时间：…" and "打印 | 关闭 | 收藏" under a title also look like nav bars),
     # with a title-like line between it and the body (a widget row right above the first
@@ -984,12 +995,12 @@ def _edges(
     anchor = -1
     has_title_below = False
     for i in range(start - 1, -1, -1):
-        if title_like(i):
+        if title_like[i]:
             has_title_below = True
         elif (
             has_title_below
             and out[i][0] in rules.header_anchors
-            and not table[i]
+            and i not in table
             and all(r.name in rules.header_anchors for r in matches[i])
         ):
             anchor = i
@@ -1001,48 +1012,43 @@ def _edges(
         # Any rule may have removed it first ("发布时间：… 【字体：大 中 小】" is a widget too).
         if (
             out[i][0] is not None
-            and rules.byline_date.search(stripped[i])
+            and rules.byline_date.search(lines[i])
             and any(r.name in rules.byline_rules for r in matches[i])
         ):
-            j = i - 1
-            while j > anchor and not stripped[j]:
-                j -= 1
-            if j > anchor and title_like(j):
-                title = j
+            if i - 1 > anchor and title_like[i - 1]:
+                title = i - 1
             break
     # Right below the title, short lines above a follow button are the author's name and
     # description ("张三" / "某某大学 经济学博士" / "关注他").
     author = (-1, -1)
-    first = next((i for i in range(anchor + 1, start) if title_like(i)), None)
+    first = next((i for i in range(anchor + 1, start) if title_like[i]), None)
     if first is not None:
         for i in range(first + 1, start):
-            if out[i][0] is not None and rules.follow.search(stripped[i]):
+            if out[i][0] is not None and rules.follow.search(lines[i]):
                 author = (first, i)
                 break
-    first_title = next((i for i in range(start) if title_like(i)), start)
+    first_title = next((i for i in range(start) if title_like[i]), start)
     for i in range(start):
-        s = stripped[i]
-        if not s or out[i][0] is not None:
+        s = lines[i]
+        if out[i][0] is not None:
             continue
         # A menu item, site or author name is plain words; a kicker above the title
         # ("——记全国劳动模范张某某", "“五一”特别报道") has punctuation.
         plain = len(s) <= rules.chrome_max_chars and not _PUNCT.search(s)
-        named = (
-            _named_in_byline(stripped, out, i, rules) if len(s) <= rules.chrome_max_chars else -1
-        )
+        named = _named_in_byline(lines, out, i, rules) if len(s) <= rules.chrome_max_chars else -1
         if i < anchor:
-            out[i] = ("strip.header_chrome", f"above the navigation at line {anchor + 1}")
+            out[i] = ("strip.header_chrome", f"above the navigation at line {line_no[anchor]}")
         elif i < title and plain:
-            out[i] = ("strip.header_chrome", f"short line above the title at line {title + 1}")
+            out[i] = ("strip.header_chrome", f"short line above the title at line {line_no[title]}")
         elif author[0] < i < author[1] and plain:
             out[i] = (
                 "strip.header_chrome",
-                f"author line above the follow button at line {author[1] + 1}",
+                f"author line above the follow button at line {line_no[author[1]]}",
             )
         elif named >= 0:
             out[i] = (
                 "strip.header_chrome",
-                f"account name, repeated in the byline at line {named + 1}",
+                f"account name, repeated in the byline at line {line_no[named]}",
             )
         elif (
             cjk_body
@@ -1055,49 +1061,57 @@ def _edges(
     cut = next(
         (
             i
-            for i in range(end + 1, len(stripped))
-            if out[i][0] in rules.footer_triggers and not table[i]
+            for i in range(end + 1, len(lines))
+            if out[i][0] in rules.footer_triggers and i not in table
         ),
         None,
     )
     if cut is None:
         return
-    for i in range(cut + 1, len(stripped)):
-        s = stripped[i]
-        if s and out[i][0] is None and not _spared(s, rules, cjk_body):
+    for i in range(cut + 1, len(lines)):
+        s = lines[i]
+        if out[i][0] is None and not _spared(s, facts[i], rules, cjk_body):
             out[i] = (
                 "strip.footer_chrome",
-                f"below the page furniture at line {cut + 1} ({out[cut][0]})",
+                f"below the page furniture at line {line_no[cut]} ({out[cut][0]})",
             )
 
 
 def _analyse(text: str, cfg: Frozen, template: Mapping[int, int]) -> tuple[list[Entry], bool]:
     rules = _compiled(cfg)
     pre, work, trailing_nl = _prepare(text, rules)
-    decisions = _classify(work, rules, template)
+    stripped = [w.strip() for w in work]
+    line_no = [k + 1 for k, s in enumerate(stripped) if s]
+    decided = iter(_classify([stripped[k - 1] for k in line_no], line_no, rules, template))
     # Blank lines: drop those that removal leaves leading, trailing or doubled.
     last_kept_blank = True
     pending: list[Entry] = []
-    for line, (rule, reason) in zip(work, decisions, strict=True):
-        blank = not line.strip()
-        if rule is not None:
-            pending.append((line, rule, reason))
-        elif blank and last_kept_blank:
+    for line, s in zip(work, stripped, strict=True):
+        if s:
+            rule, reason = next(decided)
+            if rule is not None:
+                pending.append((line, rule, reason))
+                continue
+            last_kept_blank = False
+        elif last_kept_blank:
             pending.append((line, "strip.blank", "blank line left by removed text"))
+            continue
         else:
-            pending.append((line, None, ""))
-            last_kept_blank = blank
+            last_kept_blank = True
+        pending.append((line, None, ""))
     for k in range(len(pending) - 1, -1, -1):
         line, rule, _ = pending[k]
-        if rule is None and not line.strip():
+        if rule is None and not stripped[k]:
             pending[k] = (line, "strip.blank", "blank line left by removed text")
         elif rule is None:
             break
+    if not pre:
+        return pending, trailing_nl  # no front matter, no tags (most pages)
     entries: list[Entry] = []
     for k, entry in enumerate(pending):
-        entries += pre[k]
+        entries += pre.get(k, ())
         entries.append(entry)
-    return entries + pre[-1], trailing_nl
+    return entries + pre.get(len(pending), []), trailing_nl
 
 
 def explain(
