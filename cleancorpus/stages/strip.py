@@ -159,6 +159,7 @@ class Rules:
     running_head_rules: frozenset[str]
     running_head_max_chars: int
     seen: dict[str, _Line] = field(default_factory=dict, compare=False, repr=False)  # _facts
+    keys: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _compile_regex(text: Any, what: str, rule: str, source: str) -> re.Pattern[str]:
@@ -659,17 +660,29 @@ def _matching(rules: Rules, s: str) -> tuple[Rule, ...]:
 class _Line:
     """What a line is wherever it stands: the ``anywhere`` rules it matches (before their
     ``next`` conditions), whether it is a body paragraph, a short closing sentence, Chinese
-    text (``body_min_cjk_share``), and its template key (None: never a template line)."""
+    text (``body_min_cjk_share``)."""
 
-    __slots__ = ("body", "cjk", "near", "sentence", "tkey")
+    __slots__ = ("body", "cjk", "near", "sentence")
 
     def __init__(self, s: str, rules: Rules) -> None:
         self.near = rules.anywhere_checks.run(s) if s and len(s) <= rules.max_line else ()
         self.body = bool(s) and _is_body(s, rules)
         self.sentence = bool(s) and _is_sentence(s, rules)
         self.cjk = _cjk_share(s) >= rules.body_min_cjk_share
-        norm = _template_norm(s, rules) if s and not self.body else None
-        self.tkey = None if norm is None else _hash(norm)
+
+
+def _template_key(s: str, rules: Rules) -> int | None:
+    """The key of a non-blank line that may be a template line (see :func:`line_keys`), or
+    None; by line in ``Rules.keys``, as the facts."""
+    key = rules.keys.get(s, -1)  # xxh64 digests are unsigned
+    if key == -1:
+        norm = _template_norm(s, rules)
+        key = None if norm is None else _hash(norm)
+        if len(s) <= _MATCH_CACHE_MAX_CHARS:
+            if len(rules.keys) >= _MATCHES_MAX:
+                rules.keys.clear()
+            rules.keys[s] = key
+    return key
 
 
 def _facts(s: str, rules: Rules) -> _Line:
@@ -850,10 +863,10 @@ def _classify(
             )
         elif (
             template
-            and facts[i].tkey is not None
             and (rules.template_zone == "anywhere" or z != "body")
+            and (key := _template_key(lines[i], rules)) is not None
         ):
-            count = template.get(facts[i].tkey, 0)
+            count = template.get(key, 0)
             if count >= rules.template_min_docs:
                 out[i] = ("strip.template", f"repeated in {count} documents")
         i += 1
@@ -1172,5 +1185,6 @@ def line_keys(text: str, cfg: Frozen) -> set[int]:
     """
     rules = _compiled(cfg)
     _, work, _ = _prepare(text, rules)
-    norms = (_template_norm(s, rules) for s in (w.strip() for w in work) if s)
-    return {_hash(n) for n in norms if n is not None}
+    keys = {_template_key(s, rules) for s in map(str.strip, work) if s}
+    keys.discard(None)
+    return keys
