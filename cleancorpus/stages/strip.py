@@ -593,17 +593,8 @@ def _html(line: str, rules: Rules) -> tuple[list[str], Rule | None]:
     return [p for p in parts if p] or [""], hit
 
 
-def _norm(line: str) -> str:
-    # str.split() splits on exactly the characters \s matches (str.isspace), in less time.
-    return "".join(line.split()).casefold()
-
-
 def _hash(norm: str) -> int:
     return xxhash.xxh64_intdigest(norm.encode("utf-8", "surrogatepass"))
-
-
-def _key(line: str) -> int:
-    return _hash(_norm(line))
 
 
 def _prepare(text: str, rules: Rules) -> tuple[dict[int, list[Entry]], list[str], bool]:
@@ -658,17 +649,16 @@ def _matching(rules: Rules, s: str) -> tuple[Rule, ...]:
 
 
 class _Line:
-    """What a line is wherever it stands: the ``anywhere`` rules it matches (before their
-    ``next`` conditions), whether it is a body paragraph, a short closing sentence, Chinese
+    """What a non-blank line is wherever it stands: the ``anywhere`` rules it matches (before
+    their ``next`` conditions), whether it is a body paragraph, and if so whether it is Chinese
     text (``body_min_cjk_share``)."""
 
-    __slots__ = ("body", "cjk", "near", "sentence")
+    __slots__ = ("body", "cjk", "near")
 
     def __init__(self, s: str, rules: Rules) -> None:
-        self.near = rules.anywhere_checks.run(s) if s and len(s) <= rules.max_line else ()
-        self.body = bool(s) and _is_body(s, rules)
-        self.sentence = bool(s) and _is_sentence(s, rules)
-        self.cjk = _cjk_share(s) >= rules.body_min_cjk_share
+        self.near = rules.anywhere_checks.run(s) if len(s) <= rules.max_line else ()
+        self.body = _is_body(s, rules)
+        self.cjk = self.body and _cjk_share(s) >= rules.body_min_cjk_share
 
 
 def _template_key(s: str, rules: Rules) -> int | None:
@@ -706,23 +696,18 @@ def _is_sentence(s: str, rules: Rules) -> bool:
 
 
 def _template_norm(s: str, rules: Rules) -> str | None:
-    """The normalised line (see :func:`_key`) if the line may be a template line, else None."""
+    """The line without white space, casefolded, if it may be a template line, else None."""
+    if rules.body_end.search(s[-8:]):
+        return None  # ends like a sentence: most paragraphs, told apart before any copy
+    # str.split() splits on exactly the characters \s matches (str.isspace), in less time.
     bare = "".join(s.split())
     # Casefolding never shortens a string: a paragraph is too long before it is folded.
     if len(bare) > rules.template_max_chars:
         return None
     norm = bare.casefold()
-    if (
-        rules.template_min_chars <= len(norm) <= rules.template_max_chars
-        and not _is_body(s, rules)
-        and not rules.body_end.search(s[-8:])
-    ):
+    if rules.template_min_chars <= len(norm) <= rules.template_max_chars and not _is_body(s, rules):
         return norm
     return None
-
-
-def _template_ok(s: str, rules: Rules) -> bool:
-    return _template_norm(s, rules) is not None
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -760,7 +745,7 @@ def _with_next(lines: list[str], matches: Matches, checks: _Checks, rules: Rules
 
 
 def _body_bounds(
-    facts: list[_Line], near: Matches, rules: Rules
+    lines: list[str], facts: list[_Line], near: Matches, rules: Rules
 ) -> tuple[int | None, int | None, bool]:
     """First and last body paragraph, and whether the body is Chinese text. ``near``: the
     ``anywhere`` rules each line matches."""
@@ -776,21 +761,25 @@ def _body_bounds(
         # A page of short lines (a results notice of "key：value" items): its sentences (at
         # least body_short_min_chars, ending like body_end_pattern: not a headline ending
         # in ！ or ？) bound the body instead.
-        body = [i for i, f in enumerate(facts) if f.sentence and not near[i] and f.cjk]
+        body = [
+            i
+            for i, s in enumerate(lines)
+            if _is_sentence(s, rules) and not near[i] and _cjk_share(s) >= rules.body_min_cjk_share
+        ]
     if not body:
         return None, None, False
     return body[0], body[-1], bool(cjk)
 
 
-def _extend_end(facts: list[_Line], matches: Matches, end: int, rules: Rules) -> int:
+def _extend_end(lines: list[str], matches: Matches, end: int, rules: Rules) -> int:
     """The body's last line, with a short closing sentence below the last paragraph."""
     # A short closing sentence ("特此通知。") extends the body; it never starts it, as a
     # headline ending in ？ or a one-line lead could. The search stops at the first line of
     # page furniture: a sentence below a share widget or a 责任编辑 line is not the article's.
-    for i in range(end + 1, len(facts)):
+    for i in range(end + 1, len(lines)):
         if any(r.name in rules.footer_triggers for r in matches[i]):
             break
-        if not matches[i] and facts[i].sentence:
+        if not matches[i] and _is_sentence(lines[i], rules):
             end = i
     return end
 
@@ -804,7 +793,7 @@ def _classify(
     # can act, so the header and footer lines alone are matched against every rule.
     matches = [f.near for f in facts]
     _with_next(lines, matches, rules.anywhere_checks, rules)
-    start, end, cjk_body = _body_bounds(facts, matches, rules)
+    start, end, cjk_body = _body_bounds(lines, facts, matches, rules)
     if start is None or end is None:
         matches = [_matching(rules, s) for s in lines]
     else:
@@ -818,7 +807,7 @@ def _classify(
     if start is None or end is None:
         zones = ["none"] * len(lines)
     else:
-        end = _extend_end(facts, matches, end, rules)
+        end = _extend_end(lines, matches, end, rules)
         zones = ["header"] * start + ["body"] * (end + 1 - start)
         zones += ["footer"] * (len(lines) - len(zones))
 
@@ -872,7 +861,7 @@ def _classify(
         i += 1
     _beside(out, line_no, beside)
     if start is not None and end is not None:
-        _edges(lines, line_no, facts, matches, out, set(table), start, end, cjk_body, rules)
+        _edges(lines, line_no, matches, out, set(table), start, end, cjk_body, rules)
     _running_heads(lines, line_no, out, rules)
     return out
 
@@ -967,19 +956,18 @@ def _named_in_byline(lines: list[str], out: list[Decision], i: int, rules: Rules
     return -1
 
 
-def _spared(s: str, fact: _Line, rules: Rules, cjk_body: bool) -> bool:
+def _spared(s: str, rules: Rules, cjk_body: bool) -> bool:
     return (
         len(s) >= rules.body_short_min_chars
         and bool(rules.footer_spare.search(s[: rules.max_line]))
         # An English platform notice under a Chinese article is no remark of the article's.
-        and (not cjk_body or fact.cjk)
+        and (not cjk_body or _cjk_share(s) >= rules.body_min_cjk_share)
     )
 
 
 def _edges(
     lines: list[str],
     line_no: list[int],
-    facts: list[_Line],
     matches: Matches,
     out: list[Decision],
     table: set[int],
@@ -1083,7 +1071,7 @@ def _edges(
         return
     for i in range(cut + 1, len(lines)):
         s = lines[i]
-        if out[i][0] is None and not _spared(s, facts[i], rules, cjk_body):
+        if out[i][0] is None and not _spared(s, rules, cjk_body):
             out[i] = (
                 "strip.footer_chrome",
                 f"below the page furniture at line {line_no[cut]} ({out[cut][0]})",
