@@ -651,14 +651,15 @@ def _matching(rules: Rules, s: str) -> tuple[Rule, ...]:
 class _Line:
     """What a non-blank line is wherever it stands: the ``anywhere`` rules it matches (before
     their ``next`` conditions), whether it is a body paragraph, and if so whether it is Chinese
-    text (``body_min_cjk_share``)."""
+    text (``body_min_cjk_share``), its shape if it may be a table row."""
 
-    __slots__ = ("body", "cjk", "near")
+    __slots__ = ("body", "cjk", "near", "row")
 
     def __init__(self, s: str, rules: Rules) -> None:
         self.near = rules.anywhere_checks.run(s) if len(s) <= rules.max_line else ()
         self.body = _is_body(s, rules)
         self.cjk = self.body and _cjk_share(s) >= rules.body_min_cjk_share
+        self.row = _row_shape(s, rules)
 
 
 def _template_key(s: str, rules: Rules) -> int | None:
@@ -800,7 +801,7 @@ def _classify(
         matches[:start] = [_matching(rules, s) for s in lines[:start]]
         matches[end + 1 :] = [_matching(rules, s) for s in lines[end + 1 :]]
     _with_next(lines, matches, rules.line_checks, rules)
-    table = _table_rows(lines, matches, rules)
+    table = _table_rows(lines, facts, matches, rules)
     if table:
         for i in table:
             matches[i] = tuple(r for r in matches[i] if r.name not in rules.table_guarded)
@@ -905,36 +906,35 @@ def _running_heads(lines: list[str], line_no: list[int], out: list[Decision], ru
                 )
 
 
-def _table_rows(lines: list[str], matches: Matches, rules: Rules) -> list[int]:
+def _table_rows(lines: list[str], facts: list[_Line], matches: Matches, rules: Rules) -> list[int]:
     """Lines of a flattened table: two or more | (or tabs), as many of the same kind as in the
     line above or below ("姓名 | 单位 | 职务" over "张三 | 某局 | 科长"). A nav rule may take
     such rows for a menu, but they are text, and they say nothing about where the page's
     chrome ends. Not a table: a line with a menu word (``table_guard_nav_words``: 首页, Home…),
     a repeated line, or a neighbour that another kind of rule removes (a register row, a
     forum footer)."""
-
-    def shape(s: str) -> tuple[int, int]:
-        return s.count("|") + s.count("｜"), s.count("\t")
-
-    def partner(i: int, j: int) -> bool:
-        return (
-            lines[j] != lines[i]
-            and shape(lines[j]) == shape(lines[i])
-            and not rules.nav_words.search(lines[j])
-            and all(r.name in rules.table_guarded for r in matches[j])
-        )
-
     table = []
-    for i, s in enumerate(lines):
-        if "|" not in s and "｜" not in s and "\t" not in s:
-            continue  # most lines: counted only if they have a separator at all
-        if max(shape(s)) < 2 or rules.nav_words.search(s):
-            continue
+    for i in [i for i, f in enumerate(facts) if f.row is not None]:
         if any(r.name not in rules.table_guarded for r in matches[i]):
             continue
-        if (i > 0 and partner(i, i - 1)) or (i + 1 < len(lines) and partner(i, i + 1)):
-            table.append(i)
+        for j in (i - 1, i + 1):
+            if (
+                0 <= j < len(lines)
+                and facts[j].row == facts[i].row
+                and lines[j] != lines[i]
+                and all(r.name in rules.table_guarded for r in matches[j])
+            ):
+                table.append(i)
+                break
     return table
+
+
+def _row_shape(s: str, rules: Rules) -> tuple[int, int] | None:
+    """The numbers of | and of tabs of a line that may be a table row (see _table_rows)."""
+    if "|" not in s and "｜" not in s and "\t" not in s:
+        return None  # most lines
+    shape = s.count("|") + s.count("｜"), s.count("\t")
+    return None if max(shape) < 2 or rules.nav_words.search(s) else shape
 
 
 def _named_in_byline(lines: list[str], out: list[Decision], i: int, rules: Rules) -> int:
