@@ -729,6 +729,7 @@ def _cjk_share(s: str) -> float:
 
 Matches = list[tuple[Rule, ...]]  # by line: the rules it matches
 Decision = tuple[str | None, str]  # rule name (None: kept) and reason
+_KEPT: Decision = (None, "")
 
 # From here on, the lines are the page's non-blank lines, stripped: blank lines play no part
 # in where the body is or what goes (``_analyse`` settles them), so a neighbour is the next
@@ -812,7 +813,7 @@ def _classify(
         zones = ["header"] * start + ["body"] * (end + 1 - start)
         zones += ["footer"] * (len(lines) - len(zones))
 
-    out: list[Decision] = [(None, "")] * len(lines)
+    out: list[Decision] = [_KEPT] * len(lines)
     beside: list[tuple[int, Rule]] = []  # lines only a ``beside`` rule matches
     block: tuple[Rule, int, str] | None = None  # rule, line number, zone it cuts
     i = 0
@@ -862,7 +863,12 @@ def _classify(
         i += 1
     _beside(out, line_no, beside)
     if start is not None and end is not None:
-        _edges(lines, line_no, matches, out, set(table), start, end, cjk_body, rules)
+        # The heuristics judge the lines no rule removed: most pages have none left around
+        # the body.
+        if _KEPT in out[:start]:
+            _header_chrome(lines, line_no, matches, out, set(table), start, cjk_body, rules)
+        if _KEPT in out[end + 1 :]:
+            _footer_chrome(lines, line_no, out, set(table), end, cjk_body, rules)
     _running_heads(lines, line_no, out, rules)
     return out
 
@@ -965,24 +971,23 @@ def _spared(s: str, rules: Rules, cjk_body: bool) -> bool:
     )
 
 
-def _edges(
+def _header_chrome(
     lines: list[str],
     line_no: list[int],
     matches: Matches,
     out: list[Decision],
     table: set[int],
     start: int,
-    end: int,
     cjk_body: bool,
     rules: Rules,
 ) -> None:
-    """Zone heuristics for the lines no rule removed, in the header and the footer.
+    """Zone heuristics for the lines no rule removed, in the header.
 
     - Above the last navigation bar or breadcrumb of the header, everything is site chrome
       (logo text, site name, weather, menu items): the title is always below them.
+    - Short plain lines above the title, or between the title and a follow button, and an
+      account name repeated in the byline are chrome too.
     - In a Chinese page, a header line without any Chinese is chrome (an English site name).
-    - Below the first line of page furniture in the footer (a share widget, 上一篇, 责任编辑,
-      a licence…), everything is furniture: link lists, account names, buttons.
     """
     # Lines of the header that may be the title (worked out before any is marked as chrome).
     title_like = [
@@ -1059,6 +1064,20 @@ def _edges(
             and not _CJK.search(s)
         ):
             out[i] = ("strip.header_chrome", "no Chinese in the header of a Chinese page")
+
+
+def _footer_chrome(
+    lines: list[str],
+    line_no: list[int],
+    out: list[Decision],
+    table: set[int],
+    end: int,
+    cjk_body: bool,
+    rules: Rules,
+) -> None:
+    """Below the first line of page furniture in the footer (a share widget, 上一篇, 责任编辑,
+    a licence…), everything is furniture (link lists, account names, buttons), except lines
+    that read as sentences with a clause."""
     cut = next(
         (
             i
