@@ -650,15 +650,14 @@ def _matching(rules: Rules, s: str) -> tuple[Rule, ...]:
 
 class _Line:
     """What a non-blank line is wherever it stands: the ``anywhere`` rules it matches (before
-    their ``next`` conditions), whether it is a body paragraph, and if so whether it is Chinese
-    text (``body_min_cjk_share``), its shape if it may be a table row."""
+    their ``next`` conditions), whether it is a body paragraph, its shape if it may be a table
+    row."""
 
-    __slots__ = ("body", "cjk", "near", "row")
+    __slots__ = ("body", "near", "row")
 
     def __init__(self, s: str, rules: Rules) -> None:
         self.near = rules.anywhere_checks.run(s) if len(s) <= rules.max_line else ()
         self.body = _is_body(s, rules)
-        self.cjk = self.body and _cjk_share(s) >= rules.body_min_cjk_share
         self.row = _row_shape(s, rules)
 
 
@@ -756,9 +755,12 @@ def _body_bounds(
     body = [i for i, f in enumerate(facts) if f.body and not near[i]]
     # In a Chinese page, a long line without Chinese ("GMT+8, …, Processed in 0.07 s, …", an
     # English footer sentence) does not make the body; a page without Chinese keeps them all.
-    cjk = [i for i in body if facts[i].cjk]
-    if cjk:
-        body = cjk
+    # Only the first and the last Chinese paragraph count: looked for from both ends.
+    share = rules.body_min_cjk_share
+    first = next((i for i in body if _cjk_share(lines[i]) >= share), None)
+    if first is not None:
+        last = next(i for i in reversed(body) if _cjk_share(lines[i]) >= share)
+        return first, last, True
     if not body and rules.body_fallback:
         # A page of short lines (a results notice of "key：value" items): its sentences (at
         # least body_short_min_chars, ending like body_end_pattern: not a headline ending
@@ -766,11 +768,11 @@ def _body_bounds(
         body = [
             i
             for i, s in enumerate(lines)
-            if _is_sentence(s, rules) and not near[i] and _cjk_share(s) >= rules.body_min_cjk_share
+            if _is_sentence(s, rules) and not near[i] and _cjk_share(s) >= share
         ]
     if not body:
         return None, None, False
-    return body[0], body[-1], bool(cjk)
+    return body[0], body[-1], False
 
 
 def _extend_end(lines: list[str], matches: Matches, end: int, rules: Rules) -> int:
