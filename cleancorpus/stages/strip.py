@@ -331,7 +331,7 @@ Check = tuple[Rule, int, Any, Any]
 
 class _Checks:
     """Line and block rules in file order; per first character of a line, those that can
-    match it (worked out when the character is first seen); the rules each line matched."""
+    match it (worked out when the character is first seen)."""
 
     def __init__(self, rules: list[Rule], max_line: int) -> None:
         self.all: tuple[Check, ...] = tuple(
@@ -340,7 +340,6 @@ class _Checks:
         )
         self._first = [_first_chars(r.pattern) for r in rules]
         self._by_char: dict[str, tuple[Check, ...]] = {}
-        self.seen: dict[str, tuple[Rule, ...]] = {}  # see _matching
         self.nexts = any(r.next is not None for r in rules)  # see _with_next
 
     def starting(self, c: str) -> tuple[Check, ...]:
@@ -627,62 +626,80 @@ def _prepare(text: str, rules: Rules) -> tuple[dict[int, list[Entry]], list[str]
     return pre, work, trailing_nl
 
 
-# Rule matches and line facts by line (``_Checks.seen``, ``Rules.seen``): a site's nav bars,
+# Line facts by line (``Rules.seen``, and ``Rules.keys`` for template keys): a site's nav bars,
 # bylines and footers recur in every one of its pages, so most header and footer lines are
-# looked at once per run, not once per page. Matches are tuples: shared, never changed.
+# looked at once per run, not once per page. Paragraphs are not kept: they seldom recur, and
+# they would push the furniture out (a full cache is emptied). Matches are tuples: shared,
+# never changed.
 _MATCHES_MAX = 50_000  # lines kept per cache
-_MATCH_CACHE_MAX_CHARS = 200  # body paragraphs are long and unique: not worth keeping
-
-
-def _matching(rules: Rules, s: str) -> tuple[Rule, ...]:
-    if not s or len(s) > rules.max_line:
-        return ()
-    checks = rules.line_checks
-    if len(s) > _MATCH_CACHE_MAX_CHARS:
-        return checks.run(s)
-    found = checks.seen.get(s)
-    if found is None:
-        if len(checks.seen) >= _MATCHES_MAX:
-            checks.seen.clear()
-        found = checks.seen[s] = checks.run(s)
-    return found
+_MATCH_CACHE_MAX_CHARS = 200  # longer lines are paragraphs
 
 
 class _Line:
     """What a non-blank line is wherever it stands: the ``anywhere`` rules it matches (before
     their ``next`` conditions), whether it is a body paragraph, its shape if it may be a table
-    row."""
+    row; the line and block rules it matches and its template key once asked for (only
+    header and footer lines are)."""
 
-    __slots__ = ("body", "near", "row")
+    __slots__ = ("_key", "_matches", "body", "near", "row")
 
     def __init__(self, s: str, rules: Rules) -> None:
         self.near = rules.anywhere_checks.run(s) if len(s) <= rules.max_line else ()
         self.body = _is_body(s, rules)
         self.row = _row_shape(s, rules)
+        self._matches: tuple[Rule, ...] | None = None
+        self._key: int | None = -1  # -1: not worked out yet (xxh64 digests are unsigned)
+
+    def matches(self, s: str, rules: Rules) -> tuple[Rule, ...]:
+        if self._matches is None:
+            self._matches = rules.line_checks.run(s) if len(s) <= rules.max_line else ()
+            if self.body:
+                # A paragraph outside the body (see _facts): a site's disclaimer, repeated.
+                _keep(rules.seen, s, self)
+        return self._matches
+
+    def key(self, s: str, rules: Rules) -> int | None:
+        if self._key == -1:
+            self._key = _template_key(s, rules)
+        return self._key
 
 
 def _template_key(s: str, rules: Rules) -> int | None:
-    """The key of a non-blank line that may be a template line (see :func:`line_keys`), or
-    None; by line in ``Rules.keys``, as the facts."""
+    """The key of a non-blank line that may be a template line (see :func:`line_keys`): the
+    xxh64 of the line without white space, casefolded; or None."""
     key = rules.keys.get(s, -1)  # xxh64 digests are unsigned
-    if key == -1:
-        norm = _template_norm(s, rules)
-        key = None if norm is None else _hash(norm)
-        if len(s) <= _MATCH_CACHE_MAX_CHARS:
-            if len(rules.keys) >= _MATCHES_MAX:
-                rules.keys.clear()
-            rules.keys[s] = key
+    if key != -1:
+        return key
+    # Paragraphs (most lines) are told apart first, before any copy, and not kept in
+    # ``Rules.keys``: they seldom recur.
+    if rules.body_end.search(s[-8:]):
+        return None  # ends like a sentence
+    # str.split() splits on exactly the characters \s matches (str.isspace), in less time.
+    bare = "".join(s.split())
+    # Casefolding never shortens a string: a paragraph is too long before it is folded.
+    if len(bare) > rules.template_max_chars:
+        return None
+    norm = bare.casefold()
+    ok = rules.template_min_chars <= len(norm) <= rules.template_max_chars
+    key = _hash(norm) if ok and not _is_body(s, rules) else None
+    _keep(rules.keys, s, key)
     return key
 
 
 def _facts(s: str, rules: Rules) -> _Line:
-    if len(s) > _MATCH_CACHE_MAX_CHARS:
-        return _Line(s, rules)
-    seen = rules.seen
-    if len(seen) >= _MATCHES_MAX:
-        seen.clear()
-    found = seen[s] = _Line(s, rules)
+    found = _Line(s, rules)
+    if not found.body:
+        # Page furniture, that the site's next pages repeat; not paragraphs, that seldom recur
+        # (kept if found outside the body, see _Line.matches).
+        _keep(rules.seen, s, found)
     return found
+
+
+def _keep(cache: dict[str, Any], s: str, value: Any) -> None:
+    if len(s) <= _MATCH_CACHE_MAX_CHARS:
+        if len(cache) >= _MATCHES_MAX:
+            cache.clear()
+        cache[s] = value
 
 
 def _is_body(s: str, rules: Rules) -> bool:
@@ -693,21 +710,6 @@ def _is_body(s: str, rules: Rules) -> bool:
 def _is_sentence(s: str, rules: Rules) -> bool:
     """A shorter line that ends like a sentence (a short closing paragraph)."""
     return len(s) >= rules.body_short_min_chars and bool(rules.body_end.search(s[-8:]))
-
-
-def _template_norm(s: str, rules: Rules) -> str | None:
-    """The line without white space, casefolded, if it may be a template line, else None."""
-    if rules.body_end.search(s[-8:]):
-        return None  # ends like a sentence: most paragraphs, told apart before any copy
-    # str.split() splits on exactly the characters \s matches (str.isspace), in less time.
-    bare = "".join(s.split())
-    # Casefolding never shortens a string: a paragraph is too long before it is folded.
-    if len(bare) > rules.template_max_chars:
-        return None
-    norm = bare.casefold()
-    if rules.template_min_chars <= len(norm) <= rules.template_max_chars and not _is_body(s, rules):
-        return norm
-    return None
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -799,10 +801,14 @@ def _classify(
     _with_next(lines, matches, rules.anywhere_checks, rules)
     start, end, cjk_body = _body_bounds(lines, facts, matches, rules)
     if start is None or end is None:
-        matches = [_matching(rules, s) for s in lines]
+        matches = [f.matches(s, rules) for f, s in zip(facts, lines, strict=True)]
     else:
-        matches[:start] = [_matching(rules, s) for s in lines[:start]]
-        matches[end + 1 :] = [_matching(rules, s) for s in lines[end + 1 :]]
+        matches[:start] = [
+            f.matches(s, rules) for f, s in zip(facts[:start], lines[:start], strict=True)
+        ]
+        matches[end + 1 :] = [
+            f.matches(s, rules) for f, s in zip(facts[end + 1 :], lines[end + 1 :], strict=True)
+        ]
     _with_next(lines, matches, rules.line_checks, rules)
     table = _table_rows(lines, facts, matches, rules)
     if table:
@@ -857,7 +863,7 @@ def _classify(
         elif (
             template
             and (rules.template_zone == "anywhere" or z != "body")
-            and (key := _template_key(lines[i], rules)) is not None
+            and (key := facts[i].key(lines[i], rules)) is not None
         ):
             count = template.get(key, 0)
             if count >= rules.template_min_docs:
