@@ -1201,5 +1201,4 @@ def line_keys(text: str, cfg: Frozen) -> set[int]:
     rules = _compiled(cfg)
     _, work, _ = _prepare(text, rules)
     keys = {_template_key(s, rules) for s in map(str.strip, work) if s}
-    keys.discard(None)
-    return keys
+    return {key for key in keys if key is not None}
