@@ -112,35 +112,30 @@ def _read_file(
     path: str, rel: str, group: str, cfg: Frozen, records: bool = True
 ) -> Iterator[Document]:
     name = os.path.basename(path)
-    try:
-        size = os.stat(path).st_size
-        if records and is_jsonl(name):
-            opener = gzip.open if name.lower().endswith(".gz") else open
-            with opener(path, "rb") as fh:
-                yield from _read_jsonl(fh, rel, group, cfg)
-            return
-        if size > cfg["max_bytes"]:
-            yield Document(id=rel, path=path, group=group).fail(
-                f"too large: {size} bytes > max_bytes {cfg['max_bytes']}"
-            )
-            return
-        # The bytes are read where the document is decoded (a worker): see load_raw.
+    if not (records and is_jsonl(name)):
+        # Read, size check included, where the document is decoded (a worker): see load_raw.
         yield Document(id=rel, path=path, group=group)
+        return
+    try:
+        opener = gzip.open if name.lower().endswith(".gz") else open
+        with opener(path, "rb") as fh:
+            yield from _read_jsonl(fh, rel, group, cfg)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         yield Document(id=rel, path=path, group=group).fail(f"unreadable: {reason}")
 
 
-def read_limited(fh: IO[bytes], limit: int) -> bytes:
+def read_limited(fh: IO[bytes], limit: int, size: int | None = None) -> bytes:
     """At most ``limit`` + 1 bytes (one more tells a file too large).
 
     ``read(limit + 1)`` allocates the whole limit up front (64 MB by default): sized from the
-    file's length it reads 20,000 small pages in a quarter of the time. A file longer than
-    its stat says (growing, or a pipe) is read on to the limit."""
-    try:
-        size = os.fstat(fh.fileno()).st_size
-    except (AttributeError, OSError, ValueError):  # not a real file (BytesIO in tests)
-        size = limit
+    file's length (``size``, or its stat) it reads 20,000 small pages in a quarter of the
+    time. A file longer than that (growing, or a pipe) is read on to the limit."""
+    if size is None:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+        except (AttributeError, OSError, ValueError):  # not a real file (BytesIO in tests)
+            size = limit
     raw = fh.read(min(size, limit) + 1)
     if len(raw) > size and len(raw) <= limit:
         raw += fh.read(limit + 1 - len(raw))
@@ -152,7 +147,10 @@ def load_raw(doc: Document, limit: int) -> Document:
     if doc.active and doc.raw is None and doc.text is None and doc.path is not None:
         try:
             with open(doc.path, "rb") as fh:
-                doc.raw = read_limited(fh, limit)
+                size = os.fstat(fh.fileno()).st_size
+                if size > limit:
+                    raise DocumentError(f"too large: {size} bytes > max_bytes {limit}")
+                doc.raw = read_limited(fh, limit, size)
         except OSError as exc:
             raise DocumentError(f"unreadable: {exc.strerror or exc}") from None
         if len(doc.raw) > limit:

@@ -19,7 +19,7 @@ from cleancorpus.config import Frozen
 from cleancorpus.dedup import Deduper, signatures
 from cleancorpus.document import DUPLICATE, EMPTY, Document
 from cleancorpus.io import load_raw
-from cleancorpus.runner import Chunk, Parked, Spool, Step, Take, Workers, chunked, pack, unpack
+from cleancorpus.runner import Chunk, Spool, Step, Take, Workers, chunked, pack, unpack
 from cleancorpus.stages import convert as convert_mod
 from cleancorpus.stages import decode as decode_mod
 from cleancorpus.stages import fix as fix_mod
@@ -34,8 +34,9 @@ class Map:
     steps: tuple[Step, ...]
 
 
-# Per chunk: what ``take`` extracted from each document, and the chunk (parked, or pickled).
-Packed = Iterator[tuple[list[Any], Parked | bytes]]
+# Per chunk: what ``take`` extracted from each document, and the chunk (parked, pickled, or
+# the documents themselves when the pass ran in this process).
+Packed = Iterator[tuple[list[Any], Chunk]]
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def gather_templates(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tupl
     """First pass of strip: count, per source group, the documents each short line occurs in."""
     cfg = env.cfg["strip"]
     counts: dict[str, Counter[int]] = defaultdict(Counter)
-    spool = Spool()
+    spool = _spool(env)
     for metas, chunk in packed:
         for group, keys in metas:
             if keys:
@@ -141,7 +142,11 @@ def gather_templates(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tupl
     return _drain_spool(spool), (Step("strip", strip_step, (cfg, templates)),)
 
 
-def _drain_spool(spool: Spool) -> Iterator[Parked]:
+def _spool(env: RunEnv) -> Spool:
+    return Spool(int(env.cfg["run"]["spool_memory_mb"] * (1 << 20)))
+
+
+def _drain_spool(spool: Spool) -> Iterator[Chunk]:
     try:
         yield from spool
     finally:
@@ -155,7 +160,7 @@ def take_signature(doc: Document) -> tuple[str, Any, int] | None:
 
 def gather_dedup(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tuple[Step, ...]]:
     """Dedup: signatures came from the workers; LSH and clusters here, in input order."""
-    spool = Spool()
+    spool = _spool(env)
     with Deduper(env.cfg["dedup"], index=env.index, lock_timeout=env.lock_timeout) as deduper:
         for metas, chunk in packed:
             for meta in metas:
@@ -165,8 +170,8 @@ def gather_dedup(packed: Packed, env: RunEnv) -> tuple[Iterable[Chunk], tuple[St
         verdicts = iter(deduper.finish())
 
     def apply() -> Iterator[list[Document]]:
-        for parked in _drain_spool(spool):
-            docs = unpack(parked)
+        for chunk in _drain_spool(spool):
+            docs = unpack(chunk)
             for doc in docs:
                 if doc.active:  # exactly the documents given to the deduper, in the same order
                     verdict = next(verdicts, None)

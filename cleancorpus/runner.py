@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -147,11 +148,15 @@ def _close_parking() -> None:
 
 
 def _process(
-    chunk: Chunk, steps: tuple[Step, ...], take: Take | None, key: int, directory: str
+    chunk: Chunk, steps: tuple[Step, ...], take: Take | None, key: int, directory: str | None
 ) -> Any:
+    """The chunk's documents after ``steps``; with ``take``, what it extracts from each and the
+    chunk, parked in ``directory`` (a worker's) or as it is (in the parent)."""
     docs = run_chunk(unpack(chunk), steps)
     if take is None:
         return docs
+    if directory is None:
+        return [take(doc) for doc in docs], docs
     metas, blob = pack(docs, take)
     return metas, _park(directory, key, blob)
 
@@ -221,13 +226,13 @@ class Workers:
     ) -> Iterator[Any]:
         """``run_chunk`` over each chunk, in order: the documents, or with ``take`` what it
         extracts from each and where the chunk is parked."""
-        directory = self._directory()
         self._passes += 1
         key = self._passes
         if self.jobs <= 1 or not steps:
             for chunk in chunks:
-                yield _process(chunk, steps, take, key, directory)
+                yield _process(chunk, steps, take, key, None)
             return
+        directory = self._directory()
         pool = self._start()
         path = os.path.join(directory, f"steps-{key}.pickle")
         with open(path, "wb") as fh:
@@ -254,15 +259,29 @@ def parallel_map(
 
 
 class Spool:
-    """Parked chunks, in order, between the passes of a corpus-level step; pickled chunks given
-    as bytes are parked in a file of its own. Workers' park files go with the run's directory
-    (the next pass may still be reading them when this spool is drained)."""
+    """Chunks, in order, between the passes of a corpus-level step.
 
-    def __init__(self) -> None:
-        self._chunks: list[Parked] = []
+    Documents handed over as they are (a pass run in this process, ``-j 1``) stay in memory
+    while their text fits in ``memory`` bytes: pickling them out and back cost about as much
+    as a stage. Beyond that, and for pickled chunks given as bytes, chunks are parked in a file
+    of the spool's own. Workers' parked chunks stay in their files, which go with the run's
+    directory (the next pass may still be reading them when this spool is drained). Chunks
+    are let go of as they are drained, so the next pass's spool can take their room.
+    """
+
+    def __init__(self, memory: int = 0) -> None:
+        self._chunks: deque[Chunk] = deque()
         self._own: Any = None
+        self._memory = memory
 
-    def add(self, chunk: bytes | Parked) -> None:
+    def add(self, chunk: Chunk) -> None:
+        if isinstance(chunk, list):
+            size = _footprint(chunk)
+            if size <= self._memory:
+                self._memory -= size
+                self._chunks.append(chunk)
+                return
+            chunk = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
         if isinstance(chunk, bytes):
             if self._own is None:
                 self._own = tempfile.NamedTemporaryFile(prefix="cleancorpus-spool-")
@@ -271,12 +290,21 @@ class Spool:
             chunk = (self._own.name, offset, len(chunk))
         self._chunks.append(chunk)
 
-    def __iter__(self) -> Iterator[Parked]:
+    def __iter__(self) -> Iterator[Chunk]:
         if self._own is not None:
             self._own.flush()
-        return iter(self._chunks)
+        while self._chunks:
+            yield self._chunks.popleft()
 
     def close(self) -> None:
         if self._own is not None:
             self._own.close()
-        self._chunks = []
+        self._chunks.clear()
+
+
+# A document's memory besides its text (the object, its counters and fields), about.
+_DOC_OVERHEAD = 1024
+
+
+def _footprint(docs: list[Document]) -> int:
+    return sum(sys.getsizeof(doc.text or "") + _DOC_OVERHEAD for doc in docs)
