@@ -66,7 +66,7 @@ def warm_run(src: Path) -> tuple[float, list[float]]:
         seconds = []
         for _ in range(2):
             start = time.perf_counter()
-            env = pipeline.RunEnv(cfg=cfg, jobs=2)
+            env = pipeline.RunEnv(cfg=cfg.replace({"run.jobs": 2}))
             docs = read_documents([str(src)], cfg["io"])
             n = sum(1 for _ in ray_engine.run([str(src)], docs, stages, cfg, env))
             seconds.append(time.perf_counter() - start)

@@ -275,11 +275,7 @@ def execute(
     quiet = bool(values.get("quiet"))
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     env = pipeline.RunEnv(
-        cfg=cfg,
-        jobs=cfg["run"]["jobs"],
-        chunk_size=cfg["run"]["chunk_size"],
-        index=values.get("index"),
-        lock_timeout=values.get("lock_timeout"),
+        cfg=cfg, index=values.get("index"), lock_timeout=values.get("lock_timeout")
     )
     stats = Stats()
     try:

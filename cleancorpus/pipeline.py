@@ -57,10 +57,16 @@ Processor = Map | Barrier
 @dataclass
 class RunEnv:
     cfg: Frozen
-    jobs: int = 1
-    chunk_size: int = 32
     index: str | None = None
     lock_timeout: float | None = None
+
+    @property
+    def jobs(self) -> int:
+        return int(self.cfg["run"]["jobs"])
+
+    @property
+    def chunk_size(self) -> int:
+        return max(1, int(self.cfg["run"]["chunk_size"]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -315,16 +315,23 @@ def test_detect_reports_binary(run, tmp_path):
     assert "binary" in result.stderr
 
 
+@pytest.mark.parametrize("chunk_size", [2, 128])
 @pytest.mark.parametrize("command", ["clean", "pipe"])
-def test_jobs_1_and_2_byte_identical(run, tmp_path, command):
+def test_jobs_1_and_2_byte_identical(run, tmp_path, command, chunk_size):
+    """Also with chunks of 2 documents: many chunks in flight, finishing out of order."""
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(f"[run]\nchunk_size = {chunk_size}\n")
     outputs = []
     for jobs in ("1", "2"):
         out, manifest = tmp_path / f"out{jobs}.jsonl", tmp_path / f"m{jobs}.jsonl"
         if command == "clean":
-            args = ["clean", SAMPLE, "-j", jobs, "-o", out, "--manifest", manifest]
+            args = ["clean", SAMPLE, "-j", jobs, "--config", cfg, "-o", out]
+            args += ["--manifest", manifest]
         else:
             args = [
                 "pipe",
+                "--config",
+                cfg,
                 "-j",
                 jobs,
                 "read",

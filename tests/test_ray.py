@@ -262,7 +262,7 @@ def _engine_docs(engine: str, docs: list[Document], stages, cfg) -> list[Documen
     from cleancorpus.engines import ray_engine
 
     source = iter(docs)
-    env = pipeline.RunEnv(cfg=cfg, jobs=1)
+    env = pipeline.RunEnv(cfg=cfg.replace({"run.jobs": 1}))
     if engine == "local":
         return list(pipeline.run(source, [pipeline.processor(s, cfg) for s in stages], env))
     return list(ray_engine.run([], source, stages, cfg, env))
