@@ -12,9 +12,10 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -68,8 +69,11 @@ def _read_stdin(cfg: Frozen, records: bool) -> Iterator[Document]:
         yield _file_document(stream, "-", None, "-", cfg)
 
 
-def _matches(rel: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(rel, p) for p in patterns)
+def _globs(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a relative path matches any of the globs (``fnmatchcase``), as one regex."""
+    joined = "|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)
+    match = re.compile(joined).match if joined else None
+    return lambda rel: match is not None and match(rel) is not None
 
 
 def _read_tree(root: Path, cfg: Frozen, records: bool) -> Iterator[Document]:
@@ -79,7 +83,8 @@ def _read_tree(root: Path, cfg: Frozen, records: bool) -> Iterator[Document]:
     ``root`` itself: dumps are usually laid out one directory per site.
     """
     seen: set[tuple[int, int]] = set()
-    exclude, include = cfg["exclude"], cfg["include"]
+    exclude, include = _globs(cfg["exclude"]), _globs(cfg["include"])
+    everything = not cfg["include"]
 
     def walk(directory: str, rel: str) -> Iterator[Document]:
         try:
@@ -98,9 +103,9 @@ def _read_tree(root: Path, cfg: Frozen, records: bool) -> Iterator[Document]:
             except OSError:
                 is_dir = False
             if is_dir:
-                if not _matches(child + "/", exclude):
+                if not exclude(child + "/"):
                     yield from walk(entry.path, child)
-            elif not _matches(child, exclude) and (not include or _matches(child, include)):
+            elif not exclude(child) and (everything or include(child)):
                 top = child.split("/", 1)[0] if "/" in child else ""
                 group = os.path.join(str(root), top) if top else str(root)
                 yield from _read_file(entry.path, child, group, cfg, records)
@@ -298,6 +303,10 @@ def record(doc: Document, cfg: Frozen) -> dict[str, Any]:
     return {cfg["id_field"]: doc.id, cfg["text_field"]: doc.text, **doc.fields}
 
 
+# One encoder for every line: json.dumps with options builds a new one per call.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class Writer:
     """Writes kept documents to a directory tree, a JSON Lines file, or stdout."""
 
@@ -325,7 +334,7 @@ class Writer:
         if doc.status != KEPT:
             return
         if self._stream is not None:
-            line = json.dumps(record(doc, self.cfg), ensure_ascii=False) + "\n"
+            line = _to_json(record(doc, self.cfg)) + "\n"
             self._stream.write(line.encode("utf-8"))
             return
         assert self.directory is not None
@@ -360,5 +369,5 @@ class ManifestWriter:
 
     def write(self, doc: Document) -> None:
         if self._stream is not None:
-            line = json.dumps(doc.manifest(), ensure_ascii=False) + "\n"
+            line = _to_json(doc.manifest()) + "\n"
             self._stream.write(line.encode("utf-8"))

@@ -27,3 +27,28 @@ def test_pipe_and_non_file_streams():
     with os.fdopen(r, "rb") as fh:
         assert read_limited(fh, 100) == b"from a pipe"
     assert read_limited(io.BytesIO(b"z" * 30), 10) == b"z" * 11
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        [],
+        [".git/**", "**/.git/**"],
+        ["*.txt"],
+        ["skip/*", "a?c", "[!x]*.html"],
+        ["*"],
+        ["(", "a|b"],
+    ],
+)
+def test_globs_match_exactly_as_fnmatchcase(patterns):
+    import fnmatch
+
+    from cleancorpus.io import _globs
+
+    paths = [
+        "a.txt", "abc", "a/b.txt", ".git/HEAD", "x/.git/config", ".git/", "skip/x", "skip/x/y",
+        "xa.html", "ya.html", "(", "a|b", "A.TXT", "", "a\nb.txt",
+    ]  # fmt: skip
+    match = _globs(patterns)
+    for p in paths:
+        assert match(p) == any(fnmatch.fnmatchcase(p, g) for g in patterns), (p, patterns)
