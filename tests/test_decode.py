@@ -121,3 +121,32 @@ def test_bomless_wide_chinese_is_not_binary(codec, dcfg):
 def test_gbk_text_is_not_taken_for_bomless_utf16(dcfg):
     text = "会议明确了今年要着重抓好的几方面工作全力支撑京津冀协同发展"
     assert decode(text.encode("gb18030"), dcfg).text == text
+
+
+SEVEN_BIT_TEXTS = {
+    "hz": "国务院常务会议召开，研究部署进一步优化营商环境的政策措施。会议指出，要坚持稳中求进。\n",
+    "utf-7": "国务院常务会议召开，研究部署进一步优化营商环境的政策措施。\n",
+    "iso2022_jp": "政府は水曜日、医療制度の改革を目的とした法案を提出した。\n",
+    "iso2022_kr": "정부는 수요일 의료 제도 개혁을 위한 법안을 제출했다.\n",
+}
+
+
+@pytest.mark.parametrize("codec", sorted(SEVEN_BIT_TEXTS))
+def test_seven_bit_encodings_are_not_taken_for_ascii(codec, dcfg):
+    """Their bytes are all ASCII, so strict UTF-8 accepts them: chardet names them instead."""
+    text = SEVEN_BIT_TEXTS[codec]
+    result = decode(text.encode(codec), dcfg)
+    assert (result.text, result.encoding) == (text, codec)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello \x1b[31mred\x1b[0m terminal line\n",
+        "C++ and a+bcd-e, 1+2-3, call +8610 1234 5678 or +abc-\n",
+        "a brace ~{ in plain text }\n",
+    ],
+)
+def test_ascii_with_a_seven_bit_mark_stays_ascii(text, dcfg):
+    result = decode(text.encode("ascii"), dcfg)
+    assert (result.text, result.encoding) == (text, "ascii")

@@ -1,6 +1,7 @@
 """decode: bytes to text.
 
-Order of evidence: a byte-order mark; strict UTF-8; chardet's guess (GB2312/GBK promoted to
+Order of evidence: a byte-order mark; strict UTF-8 (unless pure ASCII that chardet names a 7-bit
+encoding: ISO-2022, HZ, UTF-7); chardet's guess (GB2312/GBK promoted to
 GB18030, Big5 to Big5-HKSCS, both supersets); then the configured fallbacks. A candidate is
 accepted only if it decodes the whole document, except that a multibyte character cut off at
 the very end (a truncated download) is dropped and counted as ``decode.truncated``.
@@ -128,6 +129,27 @@ def _detect(sample: bytes, fast: bool) -> dict:
     return chardet.detect(sample)
 
 
+# Encodings whose bytes are all ASCII: ISO-2022 (escape sequences), HZ (~{ ... ~}, Chinese),
+# UTF-7 (+ and base64). Text with one of their marks is put to chardet, which tells them apart from
+# ASCII that merely holds such a mark (a terminal colour code, "a+b-c").
+_SEVEN_BIT = frozenset(
+    ["hz", "utf-7", "iso2022_kr"]
+    + ["iso2022_jp" + v for v in ("", "_1", "_2", "_2004", "_3", "_ext")]
+)
+_SEVEN_BIT_MARK = re.compile(rb"\x1b[$()]|~\{|\+[A-Za-z0-9/+]{3}")
+
+
+def _seven_bit(raw: bytes, cfg: Frozen) -> Decoded | None:
+    guess = chardet.detect(_sample(raw, cfg["detect_sample_bytes"]))
+    codec = _codec_name(guess["encoding"]) if guess.get("encoding") else None
+    if codec not in _SEVEN_BIT:
+        return None
+    result = _decode_whole(raw, codec)
+    if result is None:
+        return None
+    return _accept(result[0], codec, float(guess.get("confidence") or 0.0), result[1], cfg)
+
+
 def decode(raw: bytes, cfg: Frozen) -> Decoded:
     """Decode one document's bytes, or raise DocumentError (binary, undecodable).
 
@@ -146,7 +168,13 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
     if b"\x00" not in raw:
         result = _decode_whole(raw, "utf-8")
         if result is not None:
-            return _accept(result[0], "ascii" if raw.isascii() else "utf-8", 1.0, result[1], cfg)
+            if raw.isascii():
+                if _SEVEN_BIT_MARK.search(raw):
+                    seven = _seven_bit(raw, cfg)
+                    if seven is not None:
+                        return seven
+                return _accept(result[0], "ascii", 1.0, result[1], cfg)
+            return _accept(result[0], "utf-8", 1.0, result[1], cfg)
 
     guess = _detect(_sample(raw, cfg["detect_sample_bytes"]), cfg["fast_detect"])
     if guess.get("encoding") is None:
