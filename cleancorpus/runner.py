@@ -225,7 +225,8 @@ class Workers:
         self, steps: tuple[Step, ...], chunks: Iterable[Chunk], take: Take | None = None
     ) -> Iterator[Any]:
         """``run_chunk`` over each chunk, in order: the documents, or with ``take`` what it
-        extracts from each and where the chunk is parked."""
+        extracts from each and the chunk (where a worker parked it; in this process, the
+        documents themselves)."""
         self._passes += 1
         key = self._passes
         if self.jobs <= 1 or not steps:
