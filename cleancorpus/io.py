@@ -44,29 +44,34 @@ def read_documents(paths: Iterable[str], cfg: Frozen, records: bool = True) -> I
     """
     for name in paths:
         if name == "-":
-            yield from _read_stdin(cfg, records)
+            yield from _read_stream(sys.stdin.buffer, "-", cfg, records)
             continue
         path = Path(name)
         if path.is_dir():
             yield from _read_tree(path, cfg, records)
+        elif path.exists() and not path.is_file():
+            # A pipe or device named on the command line (``<(zcat dump.gz)``): read here, as
+            # standard input is (a worker process could not open the parent's /dev/fd/N).
+            try:
+                with open(name, "rb") as fh:
+                    yield from _read_stream(fh, name, cfg, records)
+            except OSError as exc:
+                yield Document(id=name).fail(f"unreadable: {exc.strerror or exc}")
         elif path.exists() or path.is_symlink():
             yield from _read_file(name, path.name, str(path.parent), cfg, records)
         else:
             raise InputError(f"no such file or directory: {name}")
 
 
-def _read_stdin(cfg: Frozen, records: bool) -> Iterator[Document]:
-    """JSON Lines if the first non-blank byte is ``{``, else one text document with id ``-``."""
-    stream: IO[bytes] = sys.stdin.buffer
-    if hasattr(stream, "peek"):
-        head = stream.peek(4096)[:4096]
-    else:  # e.g. a BytesIO under test runners
+def _read_stream(stream: IO[bytes], name: str, cfg: Frozen, records: bool) -> Iterator[Document]:
+    """JSON Lines if the first non-blank byte is ``{``, else one text document with id ``name``."""
+    if not hasattr(stream, "peek"):  # e.g. a BytesIO under test runners
         stream = io.BufferedReader(stream)  # type: ignore[arg-type]
-        head = stream.peek(4096)[:4096]
+    head = stream.peek(4096)[:4096]  # type: ignore[attr-defined]
     if records and head.lstrip()[:1] in (b"{", b""):
-        yield from _read_jsonl(stream, "-", "-", cfg)
+        yield from _read_jsonl(stream, name, name, cfg)
     else:
-        yield _file_document(stream, "-", None, "-", cfg)
+        yield _file_document(stream, name, None, name, cfg)
 
 
 def _globs(patterns: Iterable[str]) -> Callable[[str], bool]:
@@ -108,9 +113,24 @@ def _read_tree(root: Path, cfg: Frozen, records: bool) -> Iterator[Document]:
             elif not exclude(child) and (everything or include(child)):
                 top = child.split("/", 1)[0] if "/" in child else ""
                 group = os.path.join(str(root), top) if top else str(root)
-                yield from _read_file(entry.path, child, group, cfg, records)
+                if _special(entry):
+                    # Opening a FIFO blocks until something writes to it: never in a walk.
+                    yield Document(id=child, path=entry.path, group=group).fail(
+                        "not a regular file (a pipe, socket or device)"
+                    )
+                else:
+                    yield from _read_file(entry.path, child, group, cfg, records)
 
     yield from walk(str(root), "")
+
+
+def _special(entry: os.DirEntry[str]) -> bool:
+    """A FIFO, socket or device (a symlink followed); not a broken symlink, which reads as
+    unreadable. Regular files are told by the directory listing, without a stat."""
+    try:
+        return not entry.is_file() and os.path.exists(entry.path)
+    except OSError:
+        return False
 
 
 def _read_file(
