@@ -327,6 +327,13 @@ def record(doc: Document, cfg: Frozen) -> dict[str, Any]:
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
+def json_line(obj: Any) -> bytes:
+    r"""One JSON Lines line. A lone surrogate (a file name that is not UTF-8, which Python
+    reads as ``\udcXX``; a lone ``\ud800`` from JSON input) is written as its JSON escape,
+    which reads back as the same string, instead of failing the run."""
+    return (_to_json(obj) + "\n").encode("utf-8", "backslashreplace")
+
+
 class Writer:
     """Writes kept documents to a directory tree, a JSON Lines file, or stdout."""
 
@@ -354,8 +361,7 @@ class Writer:
         if doc.status != KEPT:
             return
         if self._stream is not None:
-            line = _to_json(record(doc, self.cfg)) + "\n"
-            self._stream.write(line.encode("utf-8"))
+            self._stream.write(json_line(record(doc, self.cfg)))
             return
         assert self.directory is not None
         rel = safe_relpath(doc.id)
@@ -366,7 +372,7 @@ class Writer:
         if text and not text.endswith("\n"):
             text += "\n"  # a text file ends with a newline
         try:
-            atomic_write(self.directory / rel, text.encode("utf-8"))
+            atomic_write(self.directory / rel, text.encode("utf-8", "backslashreplace"))
         except OSError as exc:
             doc.fail(f"cannot write {rel}: {exc.strerror or exc}")
 
@@ -389,5 +395,4 @@ class ManifestWriter:
 
     def write(self, doc: Document) -> None:
         if self._stream is not None:
-            line = _to_json(doc.manifest()) + "\n"
-            self._stream.write(line.encode("utf-8"))
+            self._stream.write(json_line(doc.manifest()))

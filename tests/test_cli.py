@@ -409,3 +409,29 @@ def test_a_failing_batch_step_fails_only_its_document(monkeypatch):
     assert [d.status for d in out] == ["kept", "error", "kept"]
     assert out[1].error == "mark: ValueError: cannot take 'bad'"
     assert out[0].extra["seen"] and out[2].extra["seen"]
+
+
+def test_a_file_name_that_is_not_utf8_is_kept_and_round_trips(run, tmp_path):
+    """GBK-named files from an unzipped dump: Python reads the name as \\udcXX; it is written
+    as a JSON escape (reading back as the same name) and as the same bytes in a directory."""
+    src = tmp_path / "in"
+    src.mkdir()
+    raw_name = "通知.txt".encode("gb18030")
+    (Path(os.fsdecode(bytes(src))) / os.fsdecode(raw_name)).write_bytes(BODY.encode())
+    manifest, out_dir = tmp_path / "m.jsonl", tmp_path / "out"
+    for out in (tmp_path / "o.jsonl", out_dir):
+        result = run("clean", src, "-o", out, "--manifest", manifest, "--overwrite")
+        assert result.exit_code == 0, result.stderr
+        [row] = read_manifest(manifest)
+        assert row["status"] == "kept"
+        assert os.fsencode(row["id"]) == raw_name
+    assert [r["id"] for r in read_jsonl((tmp_path / "o.jsonl").read_text())] == [row["id"]]
+    assert os.listdir(os.fsencode(bytes(out_dir))) == [raw_name]
+
+
+def test_a_lone_surrogate_in_a_json_record_does_not_fail_the_run(run, tmp_path):
+    src = tmp_path / "r.jsonl"
+    src.write_text('{"id": "a", "text": "会议\\ud800强调"}\n', encoding="utf-8")
+    result = run("pipe", "read", "-i", src, "write", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["text"] == "会议\ud800强调"
