@@ -139,10 +139,33 @@ def test_cjk_mojibake_ftfy_fails_fix_repairs(damaged, original, change):
         ("Bremer/Mccoy – DrÃ¥ber", "Bremer/Mccoy – DrÃ¥ber"),
         ("MÄ£ÄM ÌÑÌ Q £ÄGÌ GÄLÄW ÑÍCH SÖÄ£", "MÄ£ÄM ÌÑÌ Q £ÄGÌ GÄLÄW ÑÍCH SÖÄ£"),
         ("├┤a┼┐a┼┐a┼┐a┼┐a", "├┤a┼┐a┼┐a┼┐a┼┐a"),
+        # The three of ftfy 6.3.1's 151 "pass" cases the gate and the GBK reading once lost:
+        # U+FFFD after a lead byte; UTF-8 as cp437 (lead bytes shown as box drawing); Thai
+        # with its 0xA0 byte lost to a space, whose GBK reading had 10 hanzi.
+        ("SlovenÄ\ufffdina", "Sloven\ufffdina"),
+        ("─îe┼ítina", "Čeština"),
+        ("┼ü├│d┼║", "Łódź"),
+        ("à¸ à¸²à¸©à¸²à¹„à¸—à¸¢", "ภาษาไทย"),
     ],
 )
 def test_ftfy_cases_through_the_gate(text, expected):
     assert run(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("damaged", "expected"),
+    [
+        ("Î•Î»Î»Î·Î½Î¹ÎºÎ¬", "Ελληνικά"),
+        ("×¢×‘×¨×™×ª", "עברית"),
+        ("Beta Haber: HÄ±rsÄ±zÄ± BÃ¼yÃ¼ Korkuttu", "Beta Haber: Hırsızı Büyü Korkuttu"),
+        ("Táº¡i sao giÃ¡ háº¡t sáº§u riÃªng", "Tại sao giá hạt sầu riêng"),
+    ],
+)
+def test_utf8_mojibake_of_other_scripts_on_a_chinese_line_is_not_read_as_gbk(damaged, expected):
+    """With hanzi elsewhere on the line the GBK/Big5 reading used to win on score alone
+    (螘位位畏谓喂魏维, H谋rs谋z谋): ftfy's reading wins when it is one script all through, or when
+    the other leaves most of its hanzi stuck to Latin letters."""
+    assert run("说明：" + damaged) == "说明：" + expected
 
 
 def test_utf8_as_latin1_stays_ftfys():

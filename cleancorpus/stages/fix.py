@@ -82,12 +82,19 @@ def _ftfy_gate() -> tuple[re.Pattern[str], str]:
     chars -= set(_CJK_TEXT_SYMBOLS)
     other = re.escape("".join(sorted(chars)))
     ligatures = re.escape("".join(map(chr, LIGATURES)))
-    # A lead byte before a space: UTF-8 whose NBSP byte became a space (``voilÃ le``).
-    gate = re.compile(
-        f"[\u00c2-\u00f4][\x80-\xbf{_CP1252_CHARS}]|[\u00c2\u00c3\u00c5\u00ce\u00d0\u00d9\u00e0-\u00e3\u00f0] "
-        f"|[\x80-\x9f\x1b{ligatures}{other}]"
+    # cp437 shows the lead bytes of Latin letters (C4, C5: Č, Ł, š) as box drawing, which
+    # Chinese text uses; but never right before a continuation byte shown as cp437 (î, ü, í).
+    cp437_leads = re.escape(
+        "".join(c for c in bytes(range(0xC2, 0xF5)).decode("cp437") if c in _CJK_TEXT_SYMBOLS)
     )
-    return gate, f"\u00c2-\u00f4\x80-\x9f\x1b{ligatures}{other}"
+    cp437_trails = re.escape(bytes(range(0x80, 0xC0)).decode("cp437"))
+    # A lead byte before a space: UTF-8 whose NBSP byte became a space (``voilÃ le``); before
+    # U+FFFD: a continuation byte a decoder could not show (``SlovenÄ\ufffdina``).
+    gate = re.compile(
+        f"[\u00c2-\u00f4][\x80-\xbf{_CP1252_CHARS}\ufffd]|[\u00c2\u00c3\u00c5\u00ce\u00d0\u00d9\u00e0-\u00e3\u00f0] "
+        f"|[{cp437_leads}][{cp437_trails}]|[\x80-\x9f\x1b{ligatures}{other}]"
+    )
+    return gate, f"\u00c2-\u00f4\x80-\x9f\x1b{ligatures}{other}{cp437_leads}"
 
 
 # Symbols from those codecs' upper halves that correct Chinese text uses, and pinyin
@@ -461,6 +468,33 @@ def _latin_words(run: str) -> bool:
     return True
 
 
+def _one_script(text: str) -> bool:
+    """Whether the text's letters beyond Latin are at least two, all of one script other than
+    Han (by Unicode name: THAI, GREEK, CYRILLIC...), with no Latin-1 letter left over."""
+    scripts = set()
+    n = 0
+    for ch in text:
+        if ch < "\u0250":
+            if "\u00c0" <= ch <= "\u00ff" and ch.isalpha():
+                return False  # mojibake left: not a clean reading
+            continue
+        if ch.isalpha():
+            scripts.add(unicodedata.name(ch, " ").split()[0])
+            n += 1
+    return n >= 2 and len(scripts) == 1 and not scripts & {"CJK", "LATIN"}
+
+
+def _glued_to_latin(text: str) -> bool:
+    """Whether most of the text's hanzi have an ASCII letter right before or after them."""
+    hanzi = glued = 0
+    for m in _HANZI_CHAR.finditer(text):
+        hanzi += 1
+        before = text[m.start() - 1 : m.start()]
+        after = text[m.end() : m.end() + 1]
+        glued += (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+    return 2 * glued > hanzi
+
+
 def _fix_latin_run(
     run: str, c: _Compiled, chinese: bool, piece: bool = False
 ) -> tuple[str | None, str]:
@@ -529,6 +563,14 @@ def _fix_latin_run(
     if c.cfg["ftfy_enabled"] and _FTFY_GATE.search(run):
         ftfy_out = ftfy.fix_encoding(run)
         if ftfy_out != run:
+            if _one_script(ftfy_out):
+                # UTF-8 that reads as Thai, Greek, Cyrillic, Hebrew... all through is no
+                # accident; a GBK/Big5 reading of Latin-1 characters nearly always decodes.
+                return None, "utf8"
+            if _glued_to_latin(cand):
+                # ftfy reads Latin words (Hırsızı Büyü); the other reading leaves most of its
+                # hanzi stuck to Latin letters (H谋rs谋z谋 B眉y眉), which Chinese does not.
+                return None, "utf8"
             if not chinese:
                 # A wrong GBK reading of Latin text leaves hanzi inside Latin words (fr猫res).
                 hanzi = len(_HANZI_CHAR.findall(cand))
