@@ -27,6 +27,7 @@ from cleancorpus.dedup import DedupIndexError
 from cleancorpus.document import ERROR, Document
 from cleancorpus.io import InputError, ManifestWriter, Writer, check_output, read_documents
 from cleancorpus.report import Stats, print_errors, print_summary
+from cleancorpus.stages import convert as convert_mod
 from cleancorpus.stages.strip import load_rules
 
 
@@ -233,6 +234,8 @@ class Job:
             base = load_config(self.values.get("config_file"))
             cfg = base.replace(overrides(self.groups, self.values, base))
             load_rules(cfg["strip"])  # a bad rule file is a usage error, before anything runs
+            if "convert" in self.stages:
+                convert_mod.check_config(cfg["convert"])
             return cfg
         except ConfigError as exc:
             raise UserError(str(exc)) from None

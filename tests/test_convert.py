@@ -163,3 +163,38 @@ def test_never_raises_on_odd_input():
         for text in ["", "\x00", "a\udcff會\ud800議", "𠀀" * 3, "\ufffd", "x" * 10]:
             convert(text, cfg_for(config))
     assert convert("a\udcff會", CFG)[0] == "a\udcff会"
+
+
+@pytest.mark.parametrize("name", ["t2s", "s2tw", "tw2sp", "s2hk"])
+def test_nul_and_lone_surrogates_stay_and_the_text_after_them_is_converted(name):
+    """The mmseg configurations (s2tw, tw2sp, s2hk...) dropped everything after a NUL."""
+    text = "汉字\x00abc漢字後面\ud800會議与后面"
+    expected = "\x00".join(
+        "\ud800".join(opencc.OpenCC(name).convert(p) for p in part.split("\ud800"))
+        for part in text.split("\x00")
+    )
+    assert convert(text, cfg_for(name))[0] == expected
+    assert "abc" in expected
+
+
+def test_a_configuration_file_of_ones_own_is_taken_by_path(tmp_path):
+    import shutil
+
+    share = Path(opencc.__file__).parent / "clib" / "share" / "opencc"
+    if not (share / "s2tw.json").exists():
+        pytest.skip("the binding ships its configurations elsewhere")
+    mine = tmp_path / "mine"
+    shutil.copytree(share, mine)
+    out, changes = convert("汉字后面", cfg_for(str(mine / "s2tw.json")))
+    assert out == "漢字後面"
+    assert changes == {"convert.s2tw": 2}
+
+
+@pytest.mark.parametrize("to", ["nonsense", "/no/such/dir/x.json"])
+def test_a_configuration_opencc_cannot_load_is_a_usage_error(run, tmp_path, to):
+    src = tmp_path / "a.txt"
+    src.write_text("汉字后面\n", encoding="utf-8")
+    result = run("convert", "--to", to, src)
+    assert result.exit_code == 2
+    assert "OpenCC cannot load it" in result.stderr
+    assert result.stdout == ""

@@ -16,16 +16,18 @@ is off and every document is converted.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import opencc
 
-from cleancorpus.config import Frozen
+from cleancorpus.config import ConfigError, Frozen
 from cleancorpus.stages import _cjk
 
 
@@ -76,7 +78,10 @@ class _ChangeCheck:
 # Table values; a changing character outranks a trigger, so one max() tells which are present.
 _TRIGGER = 1
 _CHANGES = 2
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters OpenCC cannot be given: a lone surrogate has no UTF-8 (decoding never makes one;
+# JSON input can), and NUL ends its C string (the mmseg configurations, s2tw and the like,
+# dropped what followed). They stay as they are, the text between them is converted.
+_OPAQUE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,27 @@ def _change_check(config: str, table: str) -> _ChangeCheck | None:
 
 @lru_cache(maxsize=8)
 def _converter(cfg: Frozen) -> _Converter | None:
-    name = str(cfg["config"]).removesuffix(".json")
-    if name in ("", "none"):
+    config = str(cfg["config"])
+    if config in ("", "none"):
         return None
-    conv = opencc.OpenCC(name)
-    check = _change_check(name, cfg["changing_chars_table"]) if cfg["skip_unchanged"] else None
+    if "/" in config or os.sep in config:  # a configuration file of one's own, as it is
+        conv, name, check = opencc.OpenCC(config), Path(config).stem, None
+    else:
+        name = config.removesuffix(".json")
+        conv = opencc.OpenCC(name)
+        check = _change_check(name, cfg["changing_chars_table"]) if cfg["skip_unchanged"] else None
     return _Converter(name=name, convert=conv.convert, check=check)
+
+
+def check_config(cfg: Frozen) -> None:
+    """Raise ConfigError when OpenCC cannot load the configured conversion (a usage error,
+    before anything runs, rather than an error on every document)."""
+    try:
+        _converter(cfg)
+    except Exception as exc:  # the binding raises RuntimeError for an unknown configuration
+        raise ConfigError(
+            f"convert.config {cfg['config']!r}: OpenCC cannot load it: {exc}"
+        ) from None
 
 
 def needs_conversion(text: str, cfg: Frozen) -> bool:
@@ -142,10 +162,9 @@ def convert(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
         return text, changes
     if conv.check is not None and not conv.check.may_change(text):
         return text, changes
-    if _SURROGATE.search(text):
-        # OpenCC takes UTF-8; a lone surrogate (never produced by decoding) stays as it is.
-        parts = _SURROGATE.split(text)
-        seps = _SURROGATE.findall(text)
+    if _OPAQUE.search(text):
+        parts = _OPAQUE.split(text)
+        seps = _OPAQUE.findall(text)
         out = "".join(
             conv.convert(p) + (seps[i] if i < len(seps) else "") for i, p in enumerate(parts)
         )
