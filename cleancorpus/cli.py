@@ -101,7 +101,7 @@ OPTIONS: dict[str, list[Opt]] = {
             "convert_to",
             key="convert.config",
             metavar="OPENCC",
-            help="OpenCC conversion (t2s, tw2s, hk2s, s2t, ..., none) [t2s].",
+            help="OpenCC conversion (t2s, tw2s, hk2s, s2t, ..., none), or the path of a configuration file [t2s].",
         ),
     ],
     "strip": [
