@@ -150,3 +150,63 @@ def test_seven_bit_encodings_are_not_taken_for_ascii(codec, dcfg):
 def test_ascii_with_a_seven_bit_mark_stays_ascii(text, dcfg):
     result = decode(text.encode("ascii"), dcfg)
     assert (result.text, result.encoding) == (text, "ascii")
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        (
+            "어제 오후 서울의 한 초등학교에서 지진 대피 훈련이 실시되었습니다.\n"
+            "학생들은 안내 방송을 듣자마자 책상 아래로 들어가 머리를 보호했습니다.\n",
+            "johab",
+        ),
+        (
+            "Εκπρόσωπος της πυροσβεστικής υπηρεσίας δήλωσε ότι τα παιδιά ενήργησαν με αυτοπεποίθηση.\n",
+            "cp875",
+        ),
+    ],
+)
+def test_a_chinese_guess_with_no_confidence_is_not_taken_on_the_fast_path(text, codec, dcfg):
+    """Asked about web encodings only, chardet said GB18030 (zh) at 0.01 for these, and
+    GB18030 decodes nearly anything: the full detector names them."""
+    assert decode(text.encode(codec), dcfg).text == text
+
+
+def _big(middle: str, codec: str) -> tuple[bytes, str]:
+    line = "000000 | Yesterday afternoon a primary school held a fire evacuation drill.\n"
+    text = line * 800 + middle + line * 800  # non-ASCII only between the sample's head and tail
+    return text.encode(codec), text
+
+
+@pytest.mark.parametrize(
+    ("middle", "codec"),
+    [
+        ("Les élèves ont quitté l'école en silence. Très bien, a dit le directeur.\n", "cp1252"),
+        ("Правительство приняло постановление о развитии связи.\n", "cp1251"),
+        ("会议强调，要把各项工作落到实处，确保取得实效。\n", "gb18030"),
+        ("會議強調，要把各項工作落到實處，確保取得實效。\n", "big5"),
+    ],
+)
+def test_a_big_file_whose_sample_is_ascii_is_decoded_by_what_its_middle_holds(middle, codec, dcfg):
+    """Only the head and tail go to chardet: 'ascii' failed on the whole file, and the
+    UTF-16 fallback, which decodes any even-length input, made CJK-looking noise of it."""
+    raw, text = _big(middle, codec)
+    assert len(raw) > dcfg["detect_sample_bytes"]
+    assert decode(raw, dcfg).text == text
+
+
+def test_a_big_utf7_file_with_its_marks_only_in_the_middle(dcfg):
+    raw, text = _big("国务院常务会议召开，研究部署进一步优化营商环境的政策措施。\n", "utf-7")
+    assert decode(raw, dcfg).text == text
+
+
+def test_the_utf16_fallback_takes_only_what_reads_as_text(dcfg, monkeypatch):
+    """Any even-length input decodes as UTF-16: as a fallback it must read as text."""
+    import cleancorpus.stages.decode as decode_mod
+
+    monkeypatch.setattr(decode_mod, "_detect", lambda sample, cfg: {"encoding": "ascii"})
+    noise = bytes([0x80, 0xE0, 0xFF, 0xE1]) * 40  # not GB18030 nor Big5-HKSCS; UTF-16: U+E080...
+    with pytest.raises(DocumentError, match="undecodable"):
+        decode(noise, dcfg)
+    text = "会议强调，要把各项工作落到实处。"
+    assert decode(text.encode("utf-16-le"), dcfg).text == text

@@ -118,15 +118,40 @@ def _plausible_wide(raw: bytes, codec: str, threshold: float) -> str | None:
     return text if share >= threshold else None
 
 
-def _detect(sample: bytes, fast: bool) -> dict:
+def _detect(sample: bytes, cfg: Frozen) -> dict:
     """chardet's guess. The fast path asks about today's web encodings only (about 7x
-    quicker) and keeps the answer when it is Chinese; anything else gets the full detector,
-    so legacy and non-Chinese encodings are still named right."""
-    if fast:
+    quicker) and keeps the answer when it is Chinese with some confidence (asked about web
+    encodings only, Johab Korean and EBCDIC Greek came out GB18030 at 0.01); anything else gets
+    the full detector, so legacy and non-Chinese encodings are still named right."""
+    if cfg["fast_detect"]:
         guess = chardet.detect(sample, encoding_era=chardet.EncodingEra.MODERN_WEB)
-        if guess.get("language") == "zh" and guess.get("encoding"):
+        if (
+            guess.get("language") == "zh"
+            and guess.get("encoding")
+            and (guess.get("confidence") or 0.0) >= cfg["fast_detect_min_confidence"]
+        ):
             return guess
     return chardet.detect(sample)
+
+
+def _window(raw: bytes, at: int, size: int) -> bytes:
+    """``size`` bytes of ``raw`` from a little before ``at``, where a sample missed something."""
+    start = max(0, min(at - 4096, len(raw) - size))
+    return raw[start : start + size]
+
+
+_HIGH_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*\n?")
+
+
+def _high_lines(raw: bytes, at: int, size: int) -> bytes:
+    """Up to ``size`` bytes of the lines that hold non-ASCII bytes, from the line of ``at``
+    on: what a detector needs of a big, mostly ASCII file (a log, a feed, a table)."""
+    out = bytearray()
+    for m in _HIGH_LINE.finditer(raw, raw.rfind(b"\n", 0, at) + 1):
+        if out and len(out) + len(m.group()) > size:
+            break
+        out += m.group()
+    return bytes(out[:size])
 
 
 # Encodings whose bytes are all ASCII: ISO-2022 (escape sequences), HZ (~{ ... ~}, Chinese),
@@ -140,8 +165,14 @@ _SEVEN_BIT_MARK = re.compile(rb"\x1b[$()]|~\{|\+[A-Za-z0-9/+]{3}")
 
 
 def _seven_bit(raw: bytes, cfg: Frozen) -> Decoded | None:
-    guess = chardet.detect(_sample(raw, cfg["detect_sample_bytes"]))
+    size = cfg["detect_sample_bytes"]
+    guess = chardet.detect(_sample(raw, size))
     codec = _codec_name(guess["encoding"]) if guess.get("encoding") else None
+    if codec not in _SEVEN_BIT and len(raw) > size:
+        # The marks may all lie between the sample's head and tail: look where the first is.
+        mark = _SEVEN_BIT_MARK.search(raw)
+        guess = chardet.detect(_window(raw, mark.start() if mark else 0, size))
+        codec = _codec_name(guess["encoding"]) if guess.get("encoding") else None
     if codec not in _SEVEN_BIT:
         return None
     result = _decode_whole(raw, codec)
@@ -176,7 +207,8 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
                 return _accept(result[0], "ascii", 1.0, result[1], cfg)
             return _accept(result[0], "utf-8", 1.0, result[1], cfg)
 
-    guess = _detect(_sample(raw, cfg["detect_sample_bytes"]), cfg["fast_detect"])
+    size = cfg["detect_sample_bytes"]
+    guess = _detect(_sample(raw, size), cfg)
     if guess.get("encoding") is None:
         # chardet takes BOM-less UTF-16/32 Chinese for binary when it has few NUL bytes.
         for codec in _BOMLESS:
@@ -186,13 +218,41 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
         mime = guess.get("mime_type") or "unknown"
         raise DocumentError(f"binary: not text ({mime})")
     detected = _codec_name(guess["encoding"])
-    candidates = [_SUPERSETS.get(detected, detected)]
-    candidates += [
-        _codec_name(c) for c in cfg["fallback_encodings"] if _codec_name(c) not in candidates
-    ]
-    for i, codec in enumerate(candidates):
-        result = _decode_whole(raw, codec)
+    codec = _SUPERSETS.get(detected, detected)
+    result = _decode_whole(raw, codec)
+    if result is not None:
+        return _accept(result[0], codec, float(guess.get("confidence") or 0.0), result[1], cfg)
+    if len(raw) > size:
+        # What the sample (head and tail) showed is not what the middle holds: ask again
+        # about the lines with non-ASCII bytes, from the first byte the guess cannot decode.
+        again = _detect(_high_lines(raw, _first_error(raw, codec), size), cfg)
+        if again.get("encoding"):
+            retry = _codec_name(again["encoding"])
+            retry = _SUPERSETS.get(retry, retry)
+            result = _decode_whole(raw, retry)
+            if result is not None:
+                confidence = float(again.get("confidence") or 0.0)
+                return _accept(result[0], retry, confidence, result[1], cfg)
+    for fallback in cfg["fallback_encodings"]:
+        fallback = _codec_name(fallback)
+        if fallback == codec:
+            continue
+        if fallback.startswith(("utf-16", "utf-32")):
+            # Any even-length input decodes as UTF-16: only text that reads as text.
+            text = _plausible_wide(raw, fallback, cfg["wide_min_plausible"])
+            result = None if text is None else (text, False)
+        else:
+            result = _decode_whole(raw, fallback)
         if result is not None:
-            confidence = float(guess.get("confidence") or 0.0) if i == 0 else 0.0
-            return _accept(result[0], codec, confidence, result[1], cfg)
+            return _accept(result[0], fallback, 0.0, result[1], cfg)
     raise DocumentError(f"undecodable: no encoding decodes the whole document (guessed {detected})")
+
+
+def _first_error(raw: bytes, codec: str) -> int:
+    try:
+        raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    except LookupError:
+        pass
+    return 0
