@@ -893,3 +893,34 @@ def test_rule_prefilters_never_change_a_verdict(monkeypatch):
         assert [explain(page, cfg) for page in pages] == with_filters
     finally:
         strip_mod._compiled.cache_clear()
+
+
+def test_a_notices_own_repeated_lines_stay_and_the_sites_furniture_goes():
+    """Every notice of an office repeats its salutation, contact line, signature and
+    "（此件公开发布）": template lines, but the notice's own. Only those standing in the page's
+    furniture go (above the last header line a rule removed, below the first footer one)."""
+    topics = ["城镇燃气安全专项检查", "夏季防汛防台工作", "森林防火工作", "食品安全宣传周活动", "安全生产大检查", "校园周边环境整治"]  # fmt: skip
+    furniture = ["某某县人民政府门户网站", "首页 | 政务公开 | 政务服务 | 互动交流"]
+    own = ["各乡镇人民政府、街道办事处，县政府各部门：", "联系人：县政府办公室 王某某，联系电话：0570-7012345", "某某县人民政府办公室", "（此件公开发布）"]  # fmt: skip
+    pages = []
+    for i, t in enumerate(topics):
+        body = [
+            f"某某县人民政府办公室关于开展{t}的通知",
+            own[0],
+            f"为切实做好{t}，保障人民群众生命财产安全，经县政府同意，决定在全县范围内开展{t}，现将有关事项通知如下。",
+            f"一、各地各部门要高度重视，精心组织，明确责任分工，确保{t}各项措施落到实处。",
+            own[1],
+            own[2],
+            f"2023年5月{i + 1}日",
+            own[3],
+        ]
+        footer = ["扫一扫在手机打开当前页", "某某县人民政府网站", "浙ICP备05012345号"]
+        pages.append(("\n".join(furniture + body + footer) + "\n", body))
+    counts: Counter[int] = Counter()
+    for text, _ in pages:
+        counts.update(line_keys(text, CFG))
+    template = {k: n for k, n in counts.items() if n >= CFG["template_min_docs"]}
+    for text, body in pages:
+        out, changes = strip(text, CFG, template)
+        assert out == "\n".join(body) + "\n"
+        assert changes["strip.template"] >= 1  # the site name line, at least

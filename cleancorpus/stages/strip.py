@@ -823,6 +823,7 @@ def _classify(
 
     out: list[Decision] = [_KEPT] * len(lines)
     beside: list[tuple[int, Rule]] = []  # lines only a ``beside`` rule matches
+    repeated: list[tuple[int, int]] = []  # template lines outside the body, with their counts
     block: tuple[Rule, int, str] | None = None  # rule, line number, zone it cuts
     i = 0
     while i < len(lines):
@@ -867,8 +868,10 @@ def _classify(
         ):
             count = template.get(key, 0)
             if count >= rules.template_min_docs:
-                out[i] = ("strip.template", f"repeated in {count} documents")
+                repeated.append((i, count))
         i += 1
+    if repeated:
+        _template_lines(out, repeated, start, end, rules)
     _beside(out, line_no, beside)
     if start is not None and end is not None:
         # The heuristics judge the lines no rule removed: most pages have none left around
@@ -879,6 +882,41 @@ def _classify(
             _footer_chrome(lines, line_no, out, set(table), end, cjk_body, rules)
     _running_heads(lines, line_no, out, rules)
     return out
+
+
+def _template_lines(
+    out: list[Decision],
+    repeated: list[tuple[int, int]],
+    start: int | None,
+    end: int | None,
+    rules: Rules,
+) -> None:
+    """Remove the template lines that stand in the page's furniture, not in the notice's own
+    opening and closing (its salutation, signature, contacts, "（此件公开发布）": lines an office
+    repeats in every notice). In the header: above the last line a rule removed, or with
+    nothing kept above. In the footer: below the first line a rule removed, or in a footer
+    where nothing else is kept. Without a body (or with ``template_zone = "anywhere"``), all.
+    """
+    if start is None or end is None or rules.template_zone == "anywhere":
+        for i, count in repeated:
+            out[i] = ("strip.template", f"repeated in {count} documents")
+        return
+    candidates = {i for i, _ in repeated}
+    removed = [k for k, (rule, _) in enumerate(out) if rule is not None]
+    last_rule = max((k for k in removed if k < start), default=-1)
+    first_rule = min((k for k in removed if k > end), default=len(out))
+    kept = [k for k, d in enumerate(out) if d is _KEPT and k not in candidates]
+    first_kept = kept[0] if kept else len(out)
+    footer_kept = any(k > end for k in kept)
+    for i, count in repeated:
+        if i < start:
+            furniture = i < last_rule or i < first_kept
+        elif i > end:
+            furniture = i > first_rule or not footer_kept
+        else:
+            furniture = True  # template_zone "anywhere" is handled above; never reached
+        if furniture:
+            out[i] = ("strip.template", f"repeated in {count} documents")
 
 
 def _beside(out: list[Decision], line_no: list[int], beside: list[tuple[int, Rule]]) -> None:
