@@ -924,3 +924,29 @@ def test_a_notices_own_repeated_lines_stay_and_the_sites_furniture_goes():
         out, changes = strip(text, CFG, template)
         assert out == "\n".join(body) + "\n"
         assert changes["strip.template"] >= 1  # the site name line, at least
+
+
+_CLOSING = "会议强调，要把各项工作落到实处，确保取得实效，推动全县经济社会高质量发展迈上新台阶。"
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("值班编辑：王某", "strip.metadata"),
+        ("一审：李某", "strip.metadata"),
+        ("二审 | 张某", "strip.metadata"),
+        ("监制：赵某", "strip.metadata"),
+        ("编辑 | 李某某", "strip.metadata"),
+        ("界面新闻记者 | 张某某", "strip.metadata"),
+        ("（完）", "strip.end_marker"),
+        ("【全文完】", "strip.end_marker"),
+        ("策划方案要求各单位按时上报。", None),
+        ("监制单位和生产单位应当加强质量管理。", None),
+        ("一审判决认定事实清楚，适用法律正确。", None),
+    ],
+)
+def test_editorial_roles_and_end_markers_below_the_article(line, rule):
+    """Wordings from sites the fixtures lack (值班编辑, 一审/二审, 监制, a | between role and
+    name, bracketed end markers); sentences that merely start with such a word stay."""
+    entries = explain(f"{_CLOSING}\n{_CLOSING}\n{line}\n", CFG)
+    assert [r for text, r, _ in entries if text == line] == [rule]
