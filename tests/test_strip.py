@@ -950,3 +950,33 @@ def test_editorial_roles_and_end_markers_below_the_article(line, rule):
     name, bracketed end markers); sentences that merely start with such a word stay."""
     entries = explain(f"{_CLOSING}\n{_CLOSING}\n{line}\n", CFG)
     assert [r for text, r, _ in entries if text == line] == [rule]
+
+
+def test_a_widget_row_split_one_piece_per_line_below_the_title_goes():
+    body = "新华社西宁1月17日电（记者李某某）凌晨两点，青藏高原的气温已降至零下二十多摄氏度，巡道工们沿着铁轨向前走去。"
+    text = "\n".join(
+        [
+            "（新春走基层）高原铁路线上的“守夜人”",
+            "2023-01-18 08:45:10　来源: 新华社",
+            "字号",
+            "大",
+            "中",
+            "小",
+            "关注新华网",
+            "微博",
+            "各有关单位：",  # a salutation has punctuation: not a widget piece
+            "分享至好友和朋友圈",
+            body,
+            body,
+        ]
+    )
+    out = _kept(text)
+    assert out.split("\n") == ["（新春走基层）高原铁路线上的“守夜人”", "各有关单位：", body, body]
+
+
+def test_a_short_title_between_breadcrumb_and_metadata_stays():
+    body = "本院定于2023年5月18日上午9时00分，在本院第三法庭依法公开开庭审理买卖合同纠纷一案，欢迎社会各界人士旁听。"
+    text = (
+        "您当前所在位置：首页 > 司法公开 > 开庭公告\n开庭公告\n发布时间：2023-05-09　浏览：268次\n"
+    )
+    assert _kept(text + body + "\n") == "开庭公告\n" + body + "\n"

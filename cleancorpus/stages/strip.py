@@ -1080,6 +1080,9 @@ def _header_chrome(
                 author = (first, i)
                 break
     first_title = next((i for i in range(start) if title_like[i]), start)
+    # Only below a title known by its dated byline: a short title can stand between a
+    # breadcrumb and a metadata line too ("开庭公告").
+    between = _between_furniture(lines, out, title, start, rules) if title >= 0 else {}
     for i in range(start):
         s = lines[i]
         if out[i][0] is not None:
@@ -1102,6 +1105,12 @@ def _header_chrome(
                 "strip.header_chrome",
                 f"account name, repeated in the byline at line {line_no[named]}",
             )
+        elif i in between:
+            above, below = between[i]
+            out[i] = (
+                "strip.header_chrome",
+                f"short line between page furniture at lines {line_no[above]} and {line_no[below]}",
+            )
         elif (
             cjk_body
             and i < first_title
@@ -1110,6 +1119,29 @@ def _header_chrome(
             and not _CJK.search(s)
         ):
             out[i] = ("strip.header_chrome", "no Chinese in the header of a Chinese page")
+
+
+def _between_furniture(
+    lines: list[str], out: list[Decision], title: int, start: int, rules: Rules
+) -> dict[int, tuple[int, int]]:
+    """Header lines below ``title`` in a run of short plain lines (no punctuation) that has a
+    removed line right above it and right below it: the pieces of a widget row split one per
+    line (字号 / 大 / 中 / 小, 微博 / Qzone / 分享). By line: the furniture above and below."""
+    found: dict[int, tuple[int, int]] = {}
+    i = title + 1
+    while i < start:
+        j = i
+        while (
+            j < start
+            and out[j][0] is None
+            and len(lines[j]) <= rules.chrome_max_chars
+            and not _PUNCT.search(lines[j])
+        ):
+            j += 1
+        if j > i and out[i - 1][0] is not None and j < start and out[j][0] is not None:
+            found.update((k, (i - 1, j)) for k in range(i, j))
+        i = j + 1
+    return found
 
 
 def _footer_chrome(
