@@ -980,3 +980,23 @@ def test_a_short_title_between_breadcrumb_and_metadata_stays():
         "您当前所在位置：首页 > 司法公开 > 开庭公告\n开庭公告\n发布时间：2023-05-09　浏览：268次\n"
     )
     assert _kept(text + body + "\n") == "开庭公告\n" + body + "\n"
+
+
+def test_a_register_one_cell_per_line_goes_with_its_values_and_the_title_stays():
+    body = "本招标项目已由龙游县发展和改革局批准建设，项目业主为龙游县住房和城乡建设局，现对该项目的施工进行公开招标。"
+    register = ["信息索引号", "11330825002645123X/2023-00231", "公开方式", "主动公开",
+                "发布机构", "龙游县住房和城乡建设局", "生成日期", "2023-05-08"]  # fmt: skip
+    title = "龙游县城区老旧小区改造提升工程（二期）施工招标公告"
+    text = "\n".join(["当前位置：首页 > 政府信息公开", *register, title, body, body]) + "\n"
+    assert _kept(text) == "\n".join([title, body, body]) + "\n"
+    reasons = [why for line, rule, why in explain(text, CFG) if line == "主动公开"]
+    assert reasons == ["value of the strip.metadata line 4"]
+
+
+def test_value_lines_must_be_a_non_negative_integer(tmp_path):
+    path = _rule_file(
+        tmp_path,
+        '[[rules]]\nname = "reg"\nkind = "line"\npattern = "^索引号$"\nvalue_lines = -1\n',
+    )
+    with pytest.raises(RuleError, match="value_lines must be a non-negative integer"):
+        load_rules(_with(extra_rules_files=[path]))

@@ -91,6 +91,7 @@ _RULE_KEYS = {
     "reason",
     "next",
     "beside",
+    "value_lines",
 }
 _REQUIRED = ("name", "kind", "pattern")
 _SPACE = re.compile(r"\s+")
@@ -116,6 +117,7 @@ class Rule:
     reason: str = ""
     next: re.Pattern[str] | None = None  # the next non-blank line must match
     beside: bool = False  # only next to a line another rule removes
+    value_lines: int = 0  # the next lines are the matched key's values (a register cell)
 
     def in_zone(self, zone: str) -> bool:
         if self.zone == "anywhere" or zone == "none":
@@ -194,7 +196,7 @@ def _make_rule(raw: Any, source: str, index: int) -> Rule:
         raise RuleError(
             f"rule '{name}' in {source}: unknown zone '{zone}' (one of {', '.join(ZONES)})"
         )
-    for key in ("max_chars", "max_lines"):
+    for key in ("max_chars", "max_lines", "value_lines"):
         value = raw.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise RuleError(f"rule '{name}' in {source}: {key} must be a non-negative integer")
@@ -222,6 +224,7 @@ def _make_rule(raw: Any, source: str, index: int) -> Rule:
         reason=raw.get("reason", ""),
         next=opt("next"),
         beside=raw.get("beside", False),
+        value_lines=raw.get("value_lines", 0),
     )
 
 
@@ -841,6 +844,17 @@ def _classify(
             out[i] = (rule.name, why if rule.next is None else f"{why} (the next line matches)")
             if rule.kind == "block" and block is None:
                 block = (rule, i, z)
+            if rule.value_lines:
+                # A register key alone on its line: its value is the next line, whatever it
+                # says (a date, an ID, an office's name), if no rule claims it.
+                j = i + 1
+                while j <= i + rule.value_lines and j < len(lines) and zones[j] == z:
+                    if matches[j] or (facts[j].body and z == "body"):
+                        break
+                    out[j] = (rule.name, f"value of the {rule.name} line {line_no[i]}")
+                    j += 1
+                i = j
+                continue
             if rule.continuation is not None:
                 j = i + 1
                 while j < len(lines):
