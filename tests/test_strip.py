@@ -1000,3 +1000,35 @@ def test_value_lines_must_be_a_non_negative_integer(tmp_path):
     )
     with pytest.raises(RuleError, match="value_lines must be a non-negative integer"):
         load_rules(_with(extra_rules_files=[path]))
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        (
+            "本网站所刊载信息，不代表中新社和中新网观点。 刊用本网站稿件，务经书面授权。",
+            "strip.copyright",
+        ),
+        ("暂无评论哦，快来评价一下吧！", "strip.widget"),
+        ("扫一扫，用手机看新闻！", "strip.widget"),
+        ("分享：微信 微博 QQ空间", "strip.widget"),
+        ("参与互动", "strip.widget"),
+        ("解读机关：湖北省经济和信息化厅　解读人：王某某", "strip.metadata"),
+        ("审理法院：浙江省衢州市中级人民法院", "strip.metadata"),
+        ("案　　号：（2023）浙08民终1234号", "strip.metadata"),
+        ("这并不代表我们放松了要求。", None),
+        ("案由复杂，需要进一步调查。", None),
+        ("快来看看这里的变化！", None),
+        ("分享经验，共同进步", None),
+    ],
+)
+def test_disclaimers_prompts_share_rows_and_page_registers(line, rule):
+    entries = explain(f"{_CLOSING}\n{_CLOSING}\n{line}\n", CFG)
+    assert [r for text, r, _ in entries if text == line] == [rule]
+
+
+def test_a_breadcrumb_with_spaced_separators_and_qzone_in_the_header():
+    text = "新华网 > > 正文\n（新春走基层）高原铁路线上的“守夜人”\n2023-01-18 08:45:10 来源: 新华社\nQzone\n"
+    assert (
+        _kept(text + _CLOSING + "\n") == "（新春走基层）高原铁路线上的“守夜人”\n" + _CLOSING + "\n"
+    )
