@@ -1032,3 +1032,18 @@ def test_a_breadcrumb_with_spaced_separators_and_qzone_in_the_header():
     assert (
         _kept(text + _CLOSING + "\n") == "（新春走基层）高原铁路线上的“守夜人”\n" + _CLOSING + "\n"
     )
+
+
+def test_a_paragraph_naming_an_icp_number_stays():
+    para = "经查，该网站ICP备案号为京ICP备12345678号，但未按规定办理公安联网备案，现责令限期整改。"
+    text = f"{_CLOSING}\n{para}\n{_CLOSING}\n京ICP备11041399号\n"
+    assert _kept(text) == f"{_CLOSING}\n{para}\n{_CLOSING}\n"
+
+
+def test_a_signature_below_the_notices_attachment_files_stays():
+    text = (
+        f"关于开展安全生产检查的通知\n各有关单位：\n{_CLOSING}\n{_CLOSING}\n附件：\n"
+        "1.检查安排表.docx\n2.报名表.xlsx\n某某市发展和改革委员会\n2023年5月6日\n【打印本页】【关闭窗口】\n"
+    )
+    out = _kept(text)
+    assert out.endswith("附件：\n某某市发展和改革委员会\n2023年5月6日\n")
