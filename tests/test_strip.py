@@ -1047,3 +1047,12 @@ def test_a_signature_below_the_notices_attachment_files_stays():
     )
     out = _kept(text)
     assert out.endswith("附件：\n某某市发展和改革委员会\n2023年5月6日\n")
+
+
+def test_a_long_furniture_sentence_below_the_licence_line_does_not_stretch_the_body():
+    tail = "为了获得最佳浏览效果，建议您使用谷歌浏览器、火狐浏览器或者360浏览器极速模式，分辨率1920×1080。"
+    text = "\n".join(
+        [_CLOSING, _CLOSING, "网站地图 | 联系我们 | 网站声明", "主办单位：某某市人民政府办公厅",
+         "京ICP备11041399号", "违法和不良信息举报电话：12345", tail]
+    )  # fmt: skip
+    assert _kept(text + "\n") == f"{_CLOSING}\n{_CLOSING}\n"

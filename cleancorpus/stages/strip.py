@@ -750,6 +750,9 @@ def _with_next(lines: list[str], matches: Matches, checks: _Checks, rules: Rules
             matches[i] = tuple(r for r in found if r.next is None or r.next.search(nxt))
 
 
+_HARD_END = frozenset({"strip.licence", "strip.copyright"})
+
+
 def _body_bounds(
     lines: list[str], facts: list[_Line], near: Matches, rules: Rules
 ) -> tuple[int | None, int | None, bool]:
@@ -764,7 +767,13 @@ def _body_bounds(
     share = rules.body_min_cjk_share
     first = next((i for i in body if _cjk_share(lines[i]) >= share), None)
     if first is not None:
-        last = next(i for i in reversed(body) if _cjk_share(lines[i]) >= share)
+        # Nothing below a licence or copyright line is the article's: a long furniture
+        # sentence under it ("为了获得最佳浏览效果，建议您使用…浏览器") must not stretch the body.
+        stop = next(
+            (i for i in range(first + 1, len(lines)) if any(r.name in _HARD_END for r in near[i])),
+            len(lines),
+        )
+        last = next(i for i in reversed(body) if i < stop and _cjk_share(lines[i]) >= share)
         return first, last, True
     if not body and rules.body_fallback:
         # A page of short lines (a results notice of "key：value" items): its sentences (at
