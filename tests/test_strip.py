@@ -1056,3 +1056,11 @@ def test_a_long_furniture_sentence_below_the_licence_line_does_not_stretch_the_b
          "京ICP备11041399号", "违法和不良信息举报电话：12345", tail]
     )  # fmt: skip
     assert _kept(text + "\n") == f"{_CLOSING}\n{_CLOSING}\n"
+
+
+def test_a_short_main_title_above_its_dash_subtitle_stays():
+    text = "\n".join(
+        ["首页 > 科技 > 正文", "海上发电新突破", "——我国首台16兆瓦海上风电机组并网发电",
+         "2023-07-20 09:15 来源：光明日报", _CLOSING, _CLOSING]
+    )  # fmt: skip
+    assert _kept(text + "\n").startswith("海上发电新突破\n——我国首台16兆瓦海上风电机组并网发电\n")

@@ -751,6 +751,7 @@ def _with_next(lines: list[str], matches: Matches, checks: _Checks, rules: Rules
 
 
 _HARD_END = frozenset({"strip.licence", "strip.copyright"})
+_DASHES = ("—", "－", "--", "─")
 
 
 def _body_bounds(
@@ -1092,6 +1093,14 @@ def _header_chrome(
         ):
             if i - 1 > anchor and title_like[i - 1]:
                 title = i - 1
+                # A line opening with a dash is a subtitle ("——记青藏铁路巡道工"): the title is
+                # the line above it, however short ("海上发电新突破").
+                if (
+                    title - 1 > anchor
+                    and lines[title].startswith(_DASHES)
+                    and title_like[title - 1]
+                ):
+                    title -= 1
             break
     # Right below the title, short lines above a follow button are the author's name and
     # description ("张三" / "某某大学 经济学博士" / "关注他").
