@@ -1064,3 +1064,35 @@ def test_a_short_main_title_above_its_dash_subtitle_stays():
          "2023-07-20 09:15 来源：光明日报", _CLOSING, _CLOSING]
     )  # fmt: skip
     assert _kept(text + "\n").startswith("海上发电新突破\n——我国首台16兆瓦海上风电机组并网发电\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("视频播放位置", "strip.placeholder"),
+        ("下载安装Flash播放器", "strip.placeholder"),
+        ("（总台记者 张某 李某某）", "strip.source"),
+        ("（据新华社）", "strip.source"),
+        ("（遂宁市公安局反诈中心供稿）", "strip.source"),
+        ("发稿时间：2024-03-18　稿源：反诈中心　访问次数：3410", "strip.metadata"),
+        (
+            "凡本网注明“来源：某某市人民检察院”的所有作品，版权均属于某某市人民检察院，转载请注明出处。",
+            "strip.copyright",
+        ),
+        ("（一）加强组织领导。", None),
+        ("（据统计，全市共有企业1200家）", None),
+        ("视频会议在北京召开", None),
+        ("凡本单位职工均可报名参加。", None),
+    ],
+)
+def test_video_leftovers_credits_byline_labels_and_portal_notices(line, rule):
+    entries = explain(f"{_CLOSING}\n{_CLOSING}\n{line}\n", CFG)
+    assert [r for text, r, _ in entries if text == line] == [rule]
+
+
+def test_a_portal_copyright_notice_does_not_bound_the_body():
+    notice = (
+        "凡本网注明“来源：某某市人民检察院”的所有作品，版权均属于某某市人民检察院，转载请注明出处。"
+    )
+    text = f"{_CLOSING}\n{_CLOSING}\n责任编辑：李某\n扫一扫在手机打开当前页\n{notice}\n"
+    assert _kept(text) == f"{_CLOSING}\n{_CLOSING}\n"
