@@ -1096,3 +1096,11 @@ def test_a_portal_copyright_notice_does_not_bound_the_body():
     )
     text = f"{_CLOSING}\n{_CLOSING}\n责任编辑：李某\n扫一扫在手机打开当前页\n{notice}\n"
     assert _kept(text) == f"{_CLOSING}\n{_CLOSING}\n"
+
+
+@pytest.mark.parametrize(
+    "heading", ["大家都在看", "您可能感兴趣的", "最新文章", "图片推荐", "24小时排行"]
+)
+def test_more_tail_headings_take_their_link_lists(heading):
+    links = "某某县召开防汛工作会议\n某某镇开展安全检查\n"
+    assert _kept(f"{_CLOSING}\n{_CLOSING}\n{heading}\n{links}") == f"{_CLOSING}\n{_CLOSING}\n"
