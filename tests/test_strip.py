@@ -929,6 +929,9 @@ def test_a_notices_own_repeated_lines_stay_and_the_sites_furniture_goes():
 _CLOSING = "会议强调，要把各项工作落到实处，确保取得实效，推动全县经济社会高质量发展迈上新台阶。"
 
 
+# Wordings from pages of sites the fixtures lack: editorial roles, end markers, disclaimers,
+# prompts, share rows, page registers, video leftovers, credits, portal notices. Sentences that
+# merely start with such a word stay (rule None).
 @pytest.mark.parametrize(
     ("line", "rule"),
     [
@@ -943,11 +946,38 @@ _CLOSING = "会议强调，要把各项工作落到实处，确保取得实效�
         ("策划方案要求各单位按时上报。", None),
         ("监制单位和生产单位应当加强质量管理。", None),
         ("一审判决认定事实清楚，适用法律正确。", None),
+        (
+            "本网站所刊载信息，不代表中新社和中新网观点。 刊用本网站稿件，务经书面授权。",
+            "strip.copyright",
+        ),
+        ("暂无评论哦，快来评价一下吧！", "strip.widget"),
+        ("扫一扫，用手机看新闻！", "strip.widget"),
+        ("分享：微信 微博 QQ空间", "strip.widget"),
+        ("参与互动", "strip.widget"),
+        ("解读机关：湖北省经济和信息化厅　解读人：王某某", "strip.metadata"),
+        ("审理法院：浙江省衢州市中级人民法院", "strip.metadata"),
+        ("案　　号：（2023）浙08民终1234号", "strip.metadata"),
+        ("这并不代表我们放松了要求。", None),
+        ("案由复杂，需要进一步调查。", None),
+        ("快来看看这里的变化！", None),
+        ("分享经验，共同进步", None),
+        ("视频播放位置", "strip.placeholder"),
+        ("下载安装Flash播放器", "strip.placeholder"),
+        ("（总台记者 张某 李某某）", "strip.source"),
+        ("（据新华社）", "strip.source"),
+        ("（遂宁市公安局反诈中心供稿）", "strip.source"),
+        ("发稿时间：2024-03-18　稿源：反诈中心　访问次数：3410", "strip.metadata"),
+        (
+            "凡本网注明“来源：某某市人民检察院”的所有作品，版权均属于某某市人民检察院，转载请注明出处。",
+            "strip.copyright",
+        ),
+        ("（一）加强组织领导。", None),
+        ("（据统计，全市共有企业1200家）", None),
+        ("视频会议在北京召开", None),
+        ("凡本单位职工均可报名参加。", None),
     ],
 )
-def test_editorial_roles_and_end_markers_below_the_article(line, rule):
-    """Wordings from sites the fixtures lack (值班编辑, 一审/二审, 监制, a | between role and
-    name, bracketed end markers); sentences that merely start with such a word stay."""
+def test_furniture_wordings_below_the_article(line, rule):
     entries = explain(f"{_CLOSING}\n{_CLOSING}\n{line}\n", CFG)
     assert [r for text, r, _ in entries if text == line] == [rule]
 
@@ -1002,31 +1032,6 @@ def test_value_lines_must_be_a_non_negative_integer(tmp_path):
         load_rules(_with(extra_rules_files=[path]))
 
 
-@pytest.mark.parametrize(
-    ("line", "rule"),
-    [
-        (
-            "本网站所刊载信息，不代表中新社和中新网观点。 刊用本网站稿件，务经书面授权。",
-            "strip.copyright",
-        ),
-        ("暂无评论哦，快来评价一下吧！", "strip.widget"),
-        ("扫一扫，用手机看新闻！", "strip.widget"),
-        ("分享：微信 微博 QQ空间", "strip.widget"),
-        ("参与互动", "strip.widget"),
-        ("解读机关：湖北省经济和信息化厅　解读人：王某某", "strip.metadata"),
-        ("审理法院：浙江省衢州市中级人民法院", "strip.metadata"),
-        ("案　　号：（2023）浙08民终1234号", "strip.metadata"),
-        ("这并不代表我们放松了要求。", None),
-        ("案由复杂，需要进一步调查。", None),
-        ("快来看看这里的变化！", None),
-        ("分享经验，共同进步", None),
-    ],
-)
-def test_disclaimers_prompts_share_rows_and_page_registers(line, rule):
-    entries = explain(f"{_CLOSING}\n{_CLOSING}\n{line}\n", CFG)
-    assert [r for text, r, _ in entries if text == line] == [rule]
-
-
 def test_a_breadcrumb_with_spaced_separators_and_qzone_in_the_header():
     text = "新华网 > > 正文\n（新春走基层）高原铁路线上的“守夜人”\n2023-01-18 08:45:10 来源: 新华社\nQzone\n"
     assert (
@@ -1064,30 +1069,6 @@ def test_a_short_main_title_above_its_dash_subtitle_stays():
          "2023-07-20 09:15 来源：光明日报", _CLOSING, _CLOSING]
     )  # fmt: skip
     assert _kept(text + "\n").startswith("海上发电新突破\n——我国首台16兆瓦海上风电机组并网发电\n")
-
-
-@pytest.mark.parametrize(
-    ("line", "rule"),
-    [
-        ("视频播放位置", "strip.placeholder"),
-        ("下载安装Flash播放器", "strip.placeholder"),
-        ("（总台记者 张某 李某某）", "strip.source"),
-        ("（据新华社）", "strip.source"),
-        ("（遂宁市公安局反诈中心供稿）", "strip.source"),
-        ("发稿时间：2024-03-18　稿源：反诈中心　访问次数：3410", "strip.metadata"),
-        (
-            "凡本网注明“来源：某某市人民检察院”的所有作品，版权均属于某某市人民检察院，转载请注明出处。",
-            "strip.copyright",
-        ),
-        ("（一）加强组织领导。", None),
-        ("（据统计，全市共有企业1200家）", None),
-        ("视频会议在北京召开", None),
-        ("凡本单位职工均可报名参加。", None),
-    ],
-)
-def test_video_leftovers_credits_byline_labels_and_portal_notices(line, rule):
-    entries = explain(f"{_CLOSING}\n{_CLOSING}\n{line}\n", CFG)
-    assert [r for text, r, _ in entries if text == line] == [rule]
 
 
 def test_a_portal_copyright_notice_does_not_bound_the_body():
