@@ -933,12 +933,11 @@ def _template_lines(
     first_kept = kept[0] if kept else len(out)
     footer_kept = any(k > end for k in kept)
     for i, count in repeated:
+        # (Only header and footer lines are candidates here: "anywhere" returned above.)
         if i < start:
             furniture = i < last_rule or i < first_kept
-        elif i > end:
-            furniture = i > first_rule or not footer_kept
         else:
-            furniture = True  # template_zone "anywhere" is handled above; never reached
+            furniture = i > first_rule or not footer_kept
         if furniture:
             out[i] = ("strip.template", f"repeated in {count} documents")
 
