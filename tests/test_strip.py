@@ -859,7 +859,16 @@ def test_long_runs_for_the_zone_heuristics_stay_linear():
     out, changes = strip("版权所有：某某\n" + contact * 20000 + BODY + "\n", CFG)
     assert out == BODY + "\n" and changes["strip.site_footer"] == 20000
     rows = "\n".join(f"张{i} | 某局 | 科长{i}" for i in range(20000))
-    assert _kept(rows + "\n" + BODY + "\n") == rows + "\n" + BODY + "\n"
+    page = "某某局干部任前公示\n" + rows + "\n" + BODY + "\n"
+    assert _kept(page) == page
+
+
+def test_nav_bars_stacked_above_the_title_are_not_a_table():
+    # Same number of cells, as in a table; but nothing above them besides a menu word.
+    rows = "中国网 | 新闻 | 图片 | 视频\n发布会 | 权威发布 | 政策解读 | 图片直播\n"
+    for top in ("", "登录\n"):
+        assert _kept(f"{top}{rows}某某市召开防汛工作会议\n{BODY}\n") == f"某某市召开防汛工作会议\n{BODY}\n"
+        assert _kept(f"{top}{rows}{BODY}\n") == f"{BODY}\n"
 
 
 def test_attachment_links_and_register_rows_go_but_attachment_lines_stay():

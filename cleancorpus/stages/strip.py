@@ -987,9 +987,18 @@ def _table_rows(lines: list[str], facts: list[_Line], matches: Matches, rules: R
     such rows for a menu, but they are text, and they say nothing about where the page's
     chrome ends. Not a table: a line with a menu word (``table_guard_nav_words``: 首页, Home…),
     a repeated line, or a neighbour that another kind of rule removes (a register row, a
-    forum footer)."""
+    forum footer). Nor rows with nothing above them but rows, lines that rules remove and
+    menu words (登录): nav bars stacked at the top of a page ("中国网 | 新闻 | 图片 | 视频" over
+    "发布会 | 权威发布 | 政策解读 | 图片直播"); a table comes below some text, its title at least."""
+    top = 0
+    while top < len(lines) and (
+        facts[top].row is not None
+        or any(r.name not in rules.table_guarded for r in matches[top])
+        or (len(lines[top]) <= rules.chrome_max_chars and rules.nav_words.search(lines[top]))
+    ):
+        top += 1
     table = []
-    for i in [i for i, f in enumerate(facts) if f.row is not None]:
+    for i in [i for i, f in enumerate(facts) if f.row is not None and i >= top]:
         if any(r.name not in rules.table_guarded for r in matches[i]):
             continue
         for j in (i - 1, i + 1):
