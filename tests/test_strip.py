@@ -867,7 +867,10 @@ def test_nav_bars_stacked_above_the_title_are_not_a_table():
     # Same number of cells, as in a table; but nothing above them besides a menu word.
     rows = "中国网 | 新闻 | 图片 | 视频\n发布会 | 权威发布 | 政策解读 | 图片直播\n"
     for top in ("", "登录\n"):
-        assert _kept(f"{top}{rows}某某市召开防汛工作会议\n{BODY}\n") == f"某某市召开防汛工作会议\n{BODY}\n"
+        assert (
+            _kept(f"{top}{rows}某某市召开防汛工作会议\n{BODY}\n")
+            == f"某某市召开防汛工作会议\n{BODY}\n"
+        )
         assert _kept(f"{top}{rows}{BODY}\n") == f"{BODY}\n"
 
 
