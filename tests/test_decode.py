@@ -210,3 +210,35 @@ def test_the_utf16_fallback_takes_only_what_reads_as_text(dcfg, monkeypatch):
         decode(noise, dcfg)
     text = "会议强调，要把各项工作落到实处。"
     assert decode(text.encode("utf-16-le"), dcfg).text == text
+
+
+_BODY = "为深入贯彻落实党中央、国务院决策部署，进一步优化营商环境，经国务院同意，现通知如下。\n"
+
+
+@pytest.mark.parametrize("codec", ["gbk", "big5"])
+def test_a_utf8_page_with_a_legacy_line_is_decoded_line_by_line(codec, dcfg):
+    # A footer from an older template, in GBK (or Big5), under a UTF-8 article.
+    footer = "版权所有：某某市人民政府办公室 主办单位：某某市人民政府办公室\n"
+    if codec == "big5":
+        footer = "版權所有：某某市人民政府辦公室 主辦單位：某某市人民政府辦公室\n"
+    result = decode((_BODY * 3).encode("utf-8") + footer.encode(codec), dcfg)
+    assert result.text == _BODY * 3 + footer
+    assert result.encoding.startswith("utf-8+")
+    assert result.changes == {"decode.mixed_lines": 1}
+
+
+def test_a_damaged_utf8_line_gets_replacement_characters_not_a_legacy_reading(dcfg):
+    # A multibyte character cut in the middle of a line (not at the end of the file).
+    raw = _BODY.encode("utf-8") * 2 + b"broken \xe8\x90 byte\n" + _BODY.encode("utf-8")
+    result = decode(raw, dcfg)
+    assert result.text == _BODY * 2 + "broken \ufffd byte\n" + _BODY
+    assert result.encoding == "utf-8"
+    assert result.changes == {"decode.replaced_lines": 1}
+
+
+def test_a_gbk_page_with_lines_that_happen_to_be_valid_utf8_stays_gbk(dcfg):
+    # "一" in GBK is D2 BB, valid UTF-8 ("һ"): a short line alone does not make the page UTF-8.
+    text = "一\n" * 5 + _BODY * 3
+    result = decode(text.encode("gbk"), dcfg)
+    assert result.text == text
+    assert result.encoding == "gb18030"

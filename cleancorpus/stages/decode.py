@@ -206,6 +206,9 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
                         return seven
                 return _accept(result[0], "ascii", 1.0, result[1], cfg)
             return _accept(result[0], "utf-8", 1.0, result[1], cfg)
+        mixed = _mixed(raw, cfg)
+        if mixed is not None:
+            return mixed
 
     size = cfg["detect_sample_bytes"]
     guess = _detect(_sample(raw, size), cfg)
@@ -246,6 +249,58 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
         if result is not None:
             return _accept(result[0], fallback, 0.0, result[1], cfg)
     raise DocumentError(f"undecodable: no encoding decodes the whole document (guessed {detected})")
+
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _high(line: bytes) -> int:
+    return len(line) - len(line.translate(None, _HIGH_BYTES))
+
+
+def _mixed(raw: bytes, cfg: Frozen) -> Decoded | None:
+    """A UTF-8 page with some lines in a legacy encoding (a GBK footer from an older template
+    under a UTF-8 article): the lines valid as UTF-8 are UTF-8, the others take the Chinese,
+    Japanese or Korean encoding chardet names for them, or else UTF-8 with U+FFFD for the bad
+    bytes (``decode.replaced_lines``). Only when most non-ASCII bytes are in valid UTF-8 lines, at
+    least ``mixed_min_utf8_bytes`` of them: short GBK lines can be valid UTF-8 by chance, a
+    whole GBK page is not."""
+    lines = raw.split(b"\n")
+    parts: list[str] = []
+    good = bad_high = 0
+    bad: list[int] = []
+    for i, line in enumerate(lines):
+        try:
+            parts.append(line.decode("utf-8"))
+            good += _high(line)
+        except UnicodeDecodeError:
+            parts.append("")
+            bad.append(i)
+            bad_high += _high(line)
+    if good < cfg["mixed_min_utf8_bytes"] or good <= bad_high:
+        return None
+    guess = _detect(b"\n".join(lines[i] for i in bad), cfg)
+    # A few bytes of a Western encoding get wild guesses (cp1253 for "café"): only a CJK
+    # answer is taken; other bad lines are damaged UTF-8.
+    cjk = guess.get("encoding") and guess.get("language") in ("zh", "ja", "ko")
+    detected = _codec_name(guess["encoding"]) if cjk else "utf-8"
+    codec = _SUPERSETS.get(detected, detected)
+    changes: Counter[str] = Counter()
+    for i in bad:
+        result = _decode_whole(lines[i], codec)
+        if result is None:
+            parts[i] = lines[i].decode("utf-8", "replace")
+            changes["decode.replaced_lines"] += 1
+        else:
+            parts[i] = result[0]
+            changes["decode.mixed_lines"] += 1
+    if cjk:
+        label, confidence = f"utf-8+{codec}", float(guess.get("confidence") or 0.0)
+    else:
+        label, confidence = "utf-8", 1.0
+    decoded = _accept("\n".join(parts), label, confidence, False, cfg)
+    decoded.changes.update(changes)
+    return decoded
 
 
 def _first_error(raw: bytes, codec: str) -> int:
