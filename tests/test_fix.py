@@ -395,7 +395,21 @@ def _damage(kind: str, para: str) -> tuple[str, str]:
         return para.encode("utf-8").decode("latin-1"), para
     if kind == "utf8_as_cp1252":
         return para.encode("utf-8").decode("sloppy-windows-1252"), para
+    if kind in _CHARMAP_KINDS:  # ftfy's other single-byte encodings
+        return para.encode("utf-8").decode(_CHARMAP_KINDS[kind]), para
     raise ValueError(kind)
+
+
+_CHARMAP_KINDS = {
+    "utf8_as_cp1250": "sloppy-windows-1250",
+    "utf8_as_cp1251": "sloppy-windows-1251",
+    "utf8_as_cp1253": "sloppy-windows-1253",
+    "utf8_as_cp1254": "sloppy-windows-1254",
+    "utf8_as_cp1257": "sloppy-windows-1257",
+    "utf8_as_iso8859_2": "iso-8859-2",
+    "utf8_as_macroman": "macroman",
+    "utf8_as_cp437": "cp437",
+}
 
 
 KINDS = [
@@ -407,6 +421,7 @@ KINDS = [
     "big5_as_cp1252",
     "utf8_as_latin1",
     "utf8_as_cp1252",
+    *_CHARMAP_KINDS,
 ]
 
 

@@ -4,6 +4,8 @@ Steps, in order (each counted under its own name in the returned Counter):
 
 1. newlines (CRLF, CR, U+2028/2029, VT, FF to LF), zero-width and control characters;
 2. HTML entities (``&nbsp;``, ``&#12288;``, ``&amp;``...);
+   then whole lines of UTF-8 shown in one of ftfy's single-byte encodings (MacRoman
+   ``ÂõΩ``, cp1250 ``ĺ›˝``, cp437 ``σ¢╜``...) read back, when the reading has CJK in it;
 3. GBK/GB18030 or Big5 bytes shown as Latin-1/cp1252 (``»áÒé`` -> ``会议``), per run;
 4. ftfy, configured so full-width punctuation and curly quotes stay (UTF-8 as Latin-1/cp1252,
    ``ä¼šè®®`` -> ``会议``, and its other fixers), only on lines that look damaged;
@@ -322,6 +324,8 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
         text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
     if cfg["html_entities"] and "&" in text:
         text = _unescape(text, changes)
+    if cfg["ftfy_enabled"] and (has(_LATIN1_CHAR) or has(_FTFY_FIRST_CHAR)):
+        text = _exact_utf8_lines(text, changes)
     if c.latin_kinds and has(_LATIN1_CHAR) and _LATIN_GATE.search(text):
         latin1_like = True
         text = _repair_latin_runs(text, c, changes)
@@ -644,6 +648,43 @@ def _acceptable(
 
 
 # --- ftfy ---------------------------------------------------------------------------------
+
+
+# Lines with wide characters (hanzi, CJK and full-width punctuation) are not all mojibake.
+_WIDE_CHAR = re.compile("[\u3000-\u9fff\uff00-\uffef]")
+# Characters of three UTF-8 bytes or more, other than U+FFFD.
+_WIDE = re.compile("[\u0800-\ufffc\ufffe-\U0010ffff]")
+
+
+def _exact_utf8_lines(text: str, changes: Counter[str]) -> str:
+    """Lines that are wholly UTF-8 bytes shown in one of ftfy's single-byte encodings
+    (Latin-1, cp1250-1257, ISO-8859-2, MacRoman, cp437), read back, when what they say has
+    wide characters (Chinese, CJK punctuation): a reading that is exact (UTF-8 checks itself), so
+    it goes before the GBK/Big5 guesses of step 3, which would take MacRoman's ``ÂõΩ`` or
+    cp1250's ``ĺ›˝`` apart (ftfy itself reads them right)."""
+    lines = text.split("\n")
+    found = False
+    for i, line in enumerate(lines):
+        if line.isascii() or _WIDE_CHAR.search(line):
+            continue
+        best, most = None, 0
+        for enc in CHARMAP_ENCODINGS:
+            try:
+                fixed = line.encode(enc).decode("utf-8")
+            except UnicodeError:
+                continue
+            # Two encodings may both give valid UTF-8 (cp1250 and cp1257 put ę at different
+            # bytes: 時 or Ꙃ): the reading with the most CJK characters wins, the first on a tie.
+            if fixed == line or not _WIDE.search(fixed):
+                continue
+            score = len(_WIDE_CHAR.findall(fixed))
+            if best is None or score > most:
+                best, most = fixed, score
+        if best is not None:
+            lines[i] = best
+            changes["fix.utf8_as_latin1"] += 1
+            found = True
+    return "\n".join(lines) if found else text
 
 
 def _ftfy(text: str, c: _Compiled, changes: Counter[str]) -> str:
