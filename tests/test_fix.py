@@ -12,6 +12,7 @@ import ftfy
 import ftfy.bad_codecs  # registers sloppy-windows-1252: what browsers do with cp1252's gaps
 import opencc
 import pytest
+from ftfy.chardata import CHARMAP_ENCODINGS
 
 from cleancorpus.config import load_config
 from cleancorpus.stages import fix as fix_module
@@ -694,3 +695,19 @@ def test_big5_pairs_with_two_readings_are_slots():
     out = run(damaged)
     assert "刧" not in out
     assert out.startswith("三別")
+
+
+@pytest.mark.parametrize("encoding", CHARMAP_ENCODINGS)
+@pytest.mark.parametrize(
+    "page",
+    [
+        "国务院办公厅关于进一步优化营商环境的通知。",
+        "2023年1月1日，某某市召开防汛工作会议。",
+        "版權所有(quán):中國產業經濟信息網",
+    ],
+)
+def test_utf8_shown_in_any_of_ftfys_single_byte_encodings_is_read_back(encoding, page):
+    # Whole lines (ftfy fixes them too) and stretches beside correct hanzi (ftfy does not).
+    damaged = page.encode("utf-8").decode(encoding)
+    assert fix(damaged, CFG)[0] == fix(page, CFG)[0]
+    assert fix(f"【通知】{damaged}（完）", CFG)[0] == fix(f"【通知】{page}（完）", CFG)[0]

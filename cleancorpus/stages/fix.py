@@ -4,8 +4,8 @@ Steps, in order (each counted under its own name in the returned Counter):
 
 1. newlines (CRLF, CR, U+2028/2029, VT, FF to LF), zero-width and control characters;
 2. HTML entities (``&nbsp;``, ``&#12288;``, ``&amp;``...);
-   then whole lines of UTF-8 shown in one of ftfy's single-byte encodings (MacRoman
-   ``ÂõΩ``, cp1250 ``ĺ›˝``, cp437 ``σ¢╜``...) read back, when the reading has CJK in it;
+   then stretches of UTF-8 shown in one of ftfy's single-byte encodings (MacRoman ``ÂõΩ``,
+   cp1250 ``ĺ›˝``, cp437 ``σ¢╜``...) read back, when the reading has CJK in it;
 3. GBK/GB18030 or Big5 bytes shown as Latin-1/cp1252 (``»áÒé`` -> ``会议``), per run;
 4. ftfy, configured so full-width punctuation and curly quotes stay (UTF-8 as Latin-1/cp1252,
    ``ä¼šè®®`` -> ``会议``, and its other fixers), only on lines that look damaged;
@@ -324,8 +324,12 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
         text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
     if cfg["html_entities"] and "&" in text:
         text = _unescape(text, changes)
-    if cfg["ftfy_enabled"] and (has(_LATIN1_CHAR) or has(_FTFY_FIRST_CHAR)):
-        text = _exact_utf8_lines(text, changes)
+    if (
+        cfg["ftfy_enabled"]
+        and (has(_LATIN1_CHAR) or has(_FTFY_FIRST_CHAR))
+        and _UTF8_THREE_BYTES.search(text)
+    ):
+        text = _exact_utf8_runs(text, changes)
     if c.latin_kinds and has(_LATIN1_CHAR) and _LATIN_GATE.search(text):
         latin1_like = True
         text = _repair_latin_runs(text, c, changes)
@@ -650,41 +654,55 @@ def _acceptable(
 # --- ftfy ---------------------------------------------------------------------------------
 
 
-# Lines with wide characters (hanzi, CJK and full-width punctuation) are not all mojibake.
+# CJK characters and punctuation, full-width forms: what a stretch of mojibake never holds.
 _WIDE_CHAR = re.compile("[\u3000-\u9fff\uff00-\uffef]")
-# Characters of three UTF-8 bytes or more, other than U+FFFD.
-_WIDE = re.compile("[\u0800-\ufffc\ufffe-\U0010ffff]")
+_NARROW_RUN = re.compile("[^\u3000-\u9fff\uff00-\uffef\n]+")
 
 
-def _exact_utf8_lines(text: str, changes: Counter[str]) -> str:
-    """Lines that are wholly UTF-8 bytes shown in one of ftfy's single-byte encodings
-    (Latin-1, cp1250-1257, ISO-8859-2, MacRoman, cp437), read back, when what they say has
-    wide characters (Chinese, CJK punctuation): a reading that is exact (UTF-8 checks itself), so
-    it goes before the GBK/Big5 guesses of step 3, which would take MacRoman's ``ÂõΩ`` or
-    cp1250's ``ĺ›˝`` apart (ftfy itself reads them right)."""
-    lines = text.split("\n")
-    found = False
-    for i, line in enumerate(lines):
-        if line.isascii() or _WIDE_CHAR.search(line):
-            continue
-        best, most = None, 0
+def _utf8_three_bytes() -> re.Pattern[str]:
+    """A lead byte of a three-byte UTF-8 character (all of CJK) and two continuation bytes,
+    as any of ftfy's single-byte encodings shows them: a quick test for _exact_utf8_runs."""
+
+    def chars(lo: int, hi: int) -> str:
+        shown = {
+            bytes([b]).decode(enc, "ignore") for enc in CHARMAP_ENCODINGS for b in range(lo, hi)
+        }
+        return "".join(re.escape(ch) for ch in sorted(shown) if ch)
+
+    return re.compile(f"[{chars(0xE0, 0xF0)}][{chars(0x80, 0xC0)}]{{2}}")
+
+
+_UTF8_THREE_BYTES = _utf8_three_bytes()
+
+
+def _exact_utf8_runs(text: str, changes: Counter[str]) -> str:
+    """Stretches between CJK characters that are wholly UTF-8 bytes shown in one of ftfy's
+    single-byte encodings (Latin-1, cp1250-1257, ISO-8859-2, MacRoman, cp437), read back when
+    the reading has CJK in it: a reading that is exact (UTF-8 checks itself), so it goes
+    before the GBK/Big5 guesses of step 3, which would take MacRoman's ``ÂõΩ`` or cp1250's
+    ``ĺ›˝`` apart (ftfy reads whole lines of them right, and none beside correct hanzi)."""
+
+    def exact(m: re.Match[str]) -> str:
+        run = m.group()
+        if run.isascii():
+            return run
+        best, most = run, 1
         for enc in CHARMAP_ENCODINGS:
             try:
-                fixed = line.encode(enc).decode("utf-8")
+                fixed = run.encode(enc).decode("utf-8")
             except UnicodeError:
                 continue
             # Two encodings may both give valid UTF-8 (cp1250 and cp1257 put ę at different
-            # bytes: 時 or Ꙃ): the reading with the most CJK characters wins, the first on a tie.
-            if fixed == line or not _WIDE.search(fixed):
-                continue
+            # bytes: 時 or Ꙃ): the reading with the most CJK characters wins, the first on a
+            # tie. At least two: three accented letters and quotes may spell one by chance.
             score = len(_WIDE_CHAR.findall(fixed))
-            if best is None or score > most:
+            if score > most:
                 best, most = fixed, score
-        if best is not None:
-            lines[i] = best
+        if best is not run:
             changes["fix.utf8_as_latin1"] += 1
-            found = True
-    return "\n".join(lines) if found else text
+        return best
+
+    return _NARROW_RUN.sub(exact, text)
 
 
 def _ftfy(text: str, c: _Compiled, changes: Counter[str]) -> str:
