@@ -711,3 +711,18 @@ def test_utf8_shown_in_any_of_ftfys_single_byte_encodings_is_read_back(encoding,
     damaged = page.encode("utf-8").decode(encoding)
     assert fix(damaged, CFG)[0] == fix(page, CFG)[0]
     assert fix(f"【通知】{damaged}（完）", CFG)[0] == fix(f"【通知】{page}（完）", CFG)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"\u56fd\u52a1\u9662\u529e\u516c\u5385\u5173\u4e8e", "国务院办公厅关于"),
+        (r"\u3000\u3000\u672c\u62a5\u8baf", "本报讯"),  # indentation goes with the line's
+        (r"表情 \ud83d\ude00\ud83d\ude01", "表情 😀😁"),  # surrogate pairs joined
+        (r"路径 C:\users\u0041\u0042", r"路径 C:\users\u0041\u0042"),  # ASCII: not text
+        (r"孤 \ud83d\u4e2d", r"孤 \ud83d\u4e2d"),  # a lone surrogate: not text either
+        (r"一个 \u4e2d 字", r"一个 \u4e2d 字"),  # one escape alone may be meant
+    ],
+)
+def test_runs_of_json_escapes_are_decoded(text, expected):
+    assert fix(text, CFG)[0] == expected

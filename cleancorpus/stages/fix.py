@@ -3,7 +3,8 @@
 Steps, in order (each counted under its own name in the returned Counter):
 
 1. newlines (CRLF, CR, U+2028/2029, VT, FF to LF), zero-width and control characters;
-2. HTML entities (``&nbsp;``, ``&#12288;``, ``&amp;``...);
+2. HTML entities (``&nbsp;``, ``&#12288;``, ``&amp;``...), runs of JSON escapes
+   (``\\u56fd\\u52a1`` -> ``国务``);
    then stretches of UTF-8 shown in one of ftfy's single-byte encodings (MacRoman ``ÂõΩ``,
    cp1250 ``ĺ›˝``, cp437 ``σ¢╜``...) read back, when the reading has CJK in it;
 3. GBK/GB18030 or Big5 bytes shown as Latin-1/cp1252 (``»áÒé`` -> ``会议``), per run;
@@ -185,6 +186,7 @@ _TONE_MARKS = frozenset("\u0300\u0301\u0304\u030c")
 # Changes after which another round may find more to do (see fix()).
 _DEEP = (
     "fix.html_entity",
+    "fix.unicode_escape",
     "fix.gbk_as_latin1",
     "fix.big5_as_latin1",
     "fix.utf8_as_gbk",
@@ -324,6 +326,8 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
         text = _sub_count(_NEWLINES, "\n", text, changes, "fix.newline")
     if cfg["html_entities"] and "&" in text:
         text = _unescape(text, changes)
+    if cfg["unicode_escapes"] and "\\u" in text:
+        text = _unicode_escapes(text, changes)
     if (
         cfg["ftfy_enabled"]
         and (has(_LATIN1_CHAR) or has(_FTFY_FIRST_CHAR))
@@ -394,6 +398,29 @@ def _unescape(text: str, changes: Counter[str]) -> str:
             break
         changes["fix.html_entity"] += n
     return text
+
+
+# Two or more JSON/JavaScript escapes in a row: text from a script or an API response.
+_UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9a-fA-F]{4}){2,}")
+
+
+def _unicode_escapes(text: str, changes: Counter[str]) -> str:
+    """``\\u56fd\\u52a1\\u9662`` -> ``国务院`` (surrogate pairs joined), when every escape
+    stands for a printable character beyond ASCII: ``\\u0041`` runs and lone surrogates stay."""
+
+    def one(m: re.Match[str]) -> str:
+        run = m.group()
+        units = bytes.fromhex("".join(run[i + 2 : i + 6] for i in range(0, len(run), 6)))
+        try:
+            out = units.decode("utf-16-be")
+        except UnicodeDecodeError:
+            return run
+        if not all(ch >= "\xa0" and (ch.isprintable() or ch.isspace()) for ch in out):
+            return run
+        changes["fix.unicode_escape"] += 1
+        return out
+
+    return _UNICODE_ESCAPES.sub(one, text)
 
 
 # --- GBK/Big5 bytes shown as Latin-1/cp1252 ------------------------------------------------
