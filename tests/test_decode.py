@@ -242,3 +242,30 @@ def test_a_gbk_page_with_lines_that_happen_to_be_valid_utf8_stays_gbk(dcfg):
     result = decode(text.encode("gbk"), dcfg)
     assert result.text == text
     assert result.encoding == "gb18030"
+
+
+def test_a_legacy_character_at_the_very_end_is_not_a_cut_off_utf8_one(dcfg):
+    # 年 in GBK is C4 EA: an invalid UTF-8 sequence, not an unfinished one; it was dropped
+    # as "truncated" and the page read as UTF-8.
+    result = decode("<p>2022年".encode("gbk"), dcfg)
+    assert (result.text, result.encoding, result.changes) == ("<p>2022年", "gb18030", {})
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(一)加强组织领导。",
+        "企业宽带、专线平均资费较2020年年底分别下降57.38%和42.37%。",
+        "当前位置: 肇庆市人民政府>肇庆市人民政府 浏览字体:【",
+    ],
+)
+def test_bomless_utf16_gets_its_byte_order_right(codec, text, dcfg):
+    # chardet names Chinese UTF-16-LE with some ASCII in it UTF-16-BE, at 0.95.
+    assert decode(text.encode(codec), dcfg).text == text
+
+
+def test_a_reading_with_control_characters_gives_way_to_the_next_candidate(dcfg):
+    # Four hanzi in UTF-16-LE, no ASCII: chardet says CP932, whose reading has a control
+    # character; the UTF-16 fallback reads it.
+    assert decode("延伸阅读".encode("utf-16-le"), dcfg).text == "延伸阅读"

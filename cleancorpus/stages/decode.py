@@ -31,8 +31,12 @@ _BOMS = (
 # Detectors name the common subset; the superset decodes everything the subset does.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
 
-# Longest multibyte sequence any supported codec can leave unfinished at the end.
-_MAX_TAIL = 4
+# What the codecs say of a multibyte character cut off by the end of the input (a truncated
+# download), as opposed to bytes that are wrong (a GBK character at the end of text taken
+# for UTF-8: "invalid continuation byte").
+_INCOMPLETE = frozenset(
+    {"unexpected end of data", "incomplete multibyte sequence", "truncated data"}
+)
 
 # C0 controls, less those that text files legitimately contain (tab, newlines, form feed, ESC).
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
@@ -57,7 +61,7 @@ def _decode_whole(raw: bytes, codec: str) -> tuple[str, bool] | None:
     try:
         return raw.decode(codec), False
     except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - _MAX_TAIL + 1 or exc.start == 0:
+        if exc.end != len(raw) or exc.reason not in _INCOMPLETE or exc.start == 0:
             return None
         try:
             return raw[: exc.start].decode(codec), True
@@ -116,6 +120,28 @@ def _plausible_wide(raw: bytes, codec: str, threshold: float) -> str | None:
         return None
     share = len(_TEXT_CHAR.findall(text)) / len(text)
     return text if share >= threshold else None
+
+
+_ODD = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff\x00-\x08\x0e-\x1f]")
+
+
+def _scatter(raw: bytes, codec: str) -> int:
+    """How scattered a reading is: the 256-character rows of Unicode it spans, and ten for
+    each private-use or control character (huge if it does not decode)."""
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError:
+        return 1 << 30
+    return len({ord(ch) >> 8 for ch in text}) + 10 * len(_ODD.findall(text))
+
+
+def _byte_order(raw: bytes, codec: str) -> str:
+    """Of a BOM-less UTF-16/32 codec and the one of the other byte order, the one whose
+    reading is less scattered (text keeps to a few scripts; read the wrong way round, its
+    low bytes scatter it all over, private use included): chardet calls Chinese UTF-16-LE
+    with ASCII in it (digits, brackets) UTF-16-BE at 0.95. On a tie, chardet's answer."""
+    other = codec[:-2] + ("be" if codec.endswith("le") else "le")
+    return other if _scatter(raw, other) < _scatter(raw, codec) else codec
 
 
 def _detect(sample: bytes, cfg: Frozen) -> dict:
@@ -222,9 +248,17 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
         raise DocumentError(f"binary: not text ({mime})")
     detected = _codec_name(guess["encoding"])
     codec = _SUPERSETS.get(detected, detected)
+    if codec in _BOMLESS:
+        codec = _byte_order(raw, codec)
+    # A reading with control characters is no reading (short UTF-16 Chinese without ASCII
+    # is named CP932): the next candidates are tried before the document is called binary.
+    ratio = cfg["binary_control_ratio"]
+    binary = False
     result = _decode_whole(raw, codec)
     if result is not None:
-        return _accept(result[0], codec, float(guess.get("confidence") or 0.0), result[1], cfg)
+        if not _looks_binary(result[0], ratio):
+            return _accept(result[0], codec, float(guess.get("confidence") or 0.0), result[1], cfg)
+        binary = True
     if len(raw) > size:
         # What the sample (head and tail) showed is not what the middle holds: ask again
         # about the lines with non-ASCII bytes, from the first byte the guess cannot decode.
@@ -234,8 +268,10 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
             retry = _SUPERSETS.get(retry, retry)
             result = _decode_whole(raw, retry)
             if result is not None:
-                confidence = float(again.get("confidence") or 0.0)
-                return _accept(result[0], retry, confidence, result[1], cfg)
+                if not _looks_binary(result[0], ratio):
+                    confidence = float(again.get("confidence") or 0.0)
+                    return _accept(result[0], retry, confidence, result[1], cfg)
+                binary = True
     for fallback in cfg["fallback_encodings"]:
         fallback = _codec_name(fallback)
         if fallback == codec:
@@ -247,7 +283,11 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
         else:
             result = _decode_whole(raw, fallback)
         if result is not None:
-            return _accept(result[0], fallback, 0.0, result[1], cfg)
+            if not _looks_binary(result[0], ratio):
+                return _accept(result[0], fallback, 0.0, result[1], cfg)
+            binary = True
+    if binary:
+        raise DocumentError("binary: control characters in decoded text")
     raise DocumentError(f"undecodable: no encoding decodes the whole document (guessed {detected})")
 
 
