@@ -398,6 +398,10 @@ def _damage(kind: str, para: str) -> tuple[str, str]:
         return para.encode("utf-8").decode("sloppy-windows-1252"), para
     if kind in _CHARMAP_KINDS:  # ftfy's other single-byte encodings
         return para.encode("utf-8").decode(_CHARMAP_KINDS[kind]), para
+    if kind.endswith("_twice"):  # that mojibake's UTF-8 shown as Latin-1/cp1252 again
+        once, original = _damage(kind[: -len("_twice")], para)
+        codec = "latin-1" if "latin1" in kind else "sloppy-windows-1252"
+        return once.encode("utf-8").decode(codec), original
     raise ValueError(kind)
 
 
@@ -423,6 +427,10 @@ KINDS = [
     "utf8_as_latin1",
     "utf8_as_cp1252",
     *_CHARMAP_KINDS,
+    "gbk_as_latin1_twice",
+    "gbk_as_cp1252_twice",
+    "big5_as_cp1252_twice",
+    "utf8_as_cp1252_twice",
 ]
 
 

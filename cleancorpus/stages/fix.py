@@ -184,15 +184,19 @@ _HANZI_CHAR = re.compile(f"[{_HANZI}]")
 _HANZI_IN_WORD = re.compile(f"(?<=[A-Za-z])[{_HANZI}](?=[A-Za-z])")
 _TONE_MARKS = frozenset("\u0300\u0301\u0304\u030c")
 # Changes after which another round may find more to do (see fix()).
-_DEEP = (
-    "fix.html_entity",
-    "fix.unicode_escape",
+# The byte-level repairs (mojibake): a round that made one leaves hygiene to the next.
+_REPAIRS = (
     "fix.gbk_as_latin1",
     "fix.big5_as_latin1",
     "fix.utf8_as_gbk",
     "fix.utf8_as_big5",
     "fix.utf8_as_latin1",
     "fix.ftfy",
+)
+_DEEP = (
+    "fix.html_entity",
+    "fix.unicode_escape",
+    *_REPAIRS,
     "fix.zero_width",
     "fix.control",
     "fix.nfc",
@@ -292,8 +296,9 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
     # damaged run): run again until nothing changes, so that fix(fix(x)) == fix(x). Only
     # repairs and removals can uncover more (and spaces in text that looked like Latin-1
     # mojibake: NBSP is byte 0xA0); a round that changed nothing else is the last.
-    for _ in range(int(cfg["max_rounds"])):
-        new, again = _fix_once(text, c, changes)
+    rounds = int(cfg["max_rounds"])
+    for i in range(rounds):
+        new, again = _fix_once(text, c, changes, last=i == rounds - 1)
         if new == text:
             break
         text = new
@@ -304,10 +309,14 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
     return text, changes
 
 
-def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool]:
-    """One round of every step; also whether another round could find more."""
+def _fix_once(text: str, c: _Compiled, changes: Counter[str], last: bool) -> tuple[str, bool]:
+    """One round of every step; also whether another round could find more. A round whose
+    repairs changed the text ends after them (unless it is the ``last``): the hygiene steps
+    would delete bytes of a second layer of mojibake (a soft hyphen, a C1 control: GBK shown
+    as Latin-1 whose UTF-8 was shown as Latin-1 again) before the next round repairs it."""
     cfg = c.cfg
     deep_before = _deep_count(changes)
+    repairs_before = _deep_count(changes, _REPAIRS)
     latin1_like = False
     # One scan finds every character the checks below look for (c.marks); most pages have a
     # few or none, and a check searches those few rather than scanning the text itself. The
@@ -331,9 +340,12 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
     if (
         cfg["ftfy_enabled"]
         and (has(_LATIN1_CHAR) or has(_FTFY_FIRST_CHAR))
-        and _UTF8_THREE_BYTES.search(text)
+        and (
+            _UTF8_THREE_BYTES.search(text)
+            or (("Â" in text or "Ã" in text) and _UTF8_LATIN1_TWICE.search(text))
+        )
     ):
-        text = _exact_utf8_runs(text, changes)
+        text = _exact_utf8_runs(text, c, changes)
     if c.latin_kinds and has(_LATIN1_CHAR) and _LATIN_GATE.search(text):
         latin1_like = True
         text = _repair_latin_runs(text, c, changes)
@@ -343,6 +355,8 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
     for kind, codecs, gate in c.utf8_gates:
         if has(gate):
             text = _repair_utf8_runs(text, kind, codecs, gate, c, changes)
+    if not last and _deep_count(changes, _REPAIRS) != repairs_before:
+        return text, True
     # After the repairs: the soft hyphen U+00AD is also byte 0xAD of GBK/Big5 shown as Latin-1.
     if cfg["remove_zero_width"] and has(_ZERO_WIDTH):
         text = _sub_count(_ZERO_WIDTH, "", text, changes, "fix.zero_width")
@@ -367,9 +381,9 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str]) -> tuple[str, bool
     return text, deep or (latin1_like and changes["fix.space"] != spaces_before)
 
 
-def _deep_count(changes: Counter[str]) -> int:
+def _deep_count(changes: Counter[str], keys: tuple[str, ...] = _DEEP) -> int:
     # .get: a missing key of a Counter goes through a Python-level __missing__.
-    return sum(changes.get(k, 0) for k in _DEEP) if changes else 0
+    return sum(changes.get(k, 0) for k in keys) if changes else 0
 
 
 def _sub_count(
@@ -699,10 +713,14 @@ def _utf8_three_bytes() -> re.Pattern[str]:
     return re.compile(f"[{chars(0xE0, 0xF0)}][{chars(0x80, 0xC0)}]{{2}}")
 
 
+# Two Latin-1 characters in UTF-8 shown as Latin-1/cp1252 (Â», Ã¡): a second layer of mojibake.
+_UTF8_LATIN1_TWICE = re.compile("(?:[ÂÃ][\x80-\xbf\u0152-\u2122]){2}")
+
+
 _UTF8_THREE_BYTES = _utf8_three_bytes()
 
 
-def _exact_utf8_runs(text: str, changes: Counter[str]) -> str:
+def _exact_utf8_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
     """Stretches between CJK characters that are wholly UTF-8 bytes shown in one of ftfy's
     single-byte encodings (Latin-1, cp1250-1257, ISO-8859-2, MacRoman, cp437), read back when
     the reading has CJK in it: a reading that is exact (UTF-8 checks itself), so it goes
@@ -722,7 +740,9 @@ def _exact_utf8_runs(text: str, changes: Counter[str]) -> str:
             # Two encodings may both give valid UTF-8 (cp1250 and cp1257 put ę at different
             # bytes: 時 or Ꙃ): the reading with the most CJK characters wins, the first on a
             # tie. At least two: three accented letters and quotes may spell one by chance.
-            score = len(_WIDE_CHAR.findall(fixed))
+            score = len(_WIDE_CHAR.findall(fixed)) or _inner_cjk(
+                fixed, c.scorer, c.cfg["min_score"]
+            )
             if score > most:
                 best, most = fixed, score
         if best is not run:
@@ -730,6 +750,29 @@ def _exact_utf8_runs(text: str, changes: Counter[str]) -> str:
         return best
 
     return _NARROW_RUN.sub(exact, text)
+
+
+def _inner_cjk(reading: str, scorer: _cjk.Scorer, min_score: float) -> int:
+    """CJK characters in a reading taken as GBK or Big5 shown as Latin-1 or cp1252 (two layers
+    of mojibake: GBK shown as Latin-1, whose UTF-8 was shown as Latin-1 again); 0 if it is
+    not such a reading. Step 3 then repairs the inner layer."""
+    if reading.isascii():
+        return 0
+    for shown in ("latin-1", "sloppy-windows-1252"):
+        try:
+            raw = reading.encode(shown)
+        except UnicodeEncodeError:
+            continue
+        for codec in ("gb18030", "big5hkscs"):
+            try:
+                inner = raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            # Chinese, not the odd hanzi that any bytes make (French through MacRoman three
+            # times: t‚àö¬©l‚àö¬©charger).
+            if scorer.score(inner)[0] >= min_score:
+                return len(_WIDE_CHAR.findall(inner))
+    return 0
 
 
 def _ftfy(text: str, c: _Compiled, changes: Counter[str]) -> str:
