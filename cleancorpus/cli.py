@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -560,13 +561,25 @@ def _run_pipe(items: list[PipeItem], **run_values: Any) -> None:
 check.register(cli)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # As Ctrl-C does: unwind, so that temporary files and worker processes are cleaned up.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console entry point: one-line errors; a traceback only with -v."""
     verbose = any(a in ("-v", "--verbose") for a in sys.argv[1:])
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     try:
         code = cli.main(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line, not Click's usage block
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"cleancorpus: error: {exc.format_message()}{where}", err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -435,3 +440,52 @@ def test_a_lone_surrogate_in_a_json_record_does_not_fail_the_run(run, tmp_path):
     result = run("pipe", "read", "-i", src, "write", "-o", "-")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["text"] == "会议\ud800强调"
+
+
+def _console() -> list[str]:
+    exe = Path(sys.executable).parent / "cleancorpus"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "cleancorpus"]
+
+
+def test_console_usage_errors_are_one_line(tmp_path):
+    for args in (["pipe", "read", "-i", str(tmp_path), "-q"], ["nosuch"], ["clean"]):
+        proc = subprocess.run([*_console(), *args], capture_output=True, timeout=60, check=False)
+        assert proc.returncode == 2
+        lines = proc.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cleancorpus: error: "), lines
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path):
+    # A CI job killed on a timeout: no temporary files beside the outputs or in TMPDIR, and
+    # no worker process left behind.
+    line = "会议强调，要把各项工作落到实处，推动高质量发展迈上新台阶。第{}号。\n"
+    src = write_tree(tmp_path / "in", {f"{i:05d}.txt": line.format(i) * 8 for i in range(8000)})
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [*_console(), "clean", str(src), "-j", "2", "-q"]
+    cmd += ["-o", str(out / "o.jsonl"), "--manifest", str(out / "m.jsonl")]
+    proc = subprocess.Popen(cmd, env={**os.environ, "TMPDIR": str(tmpdir)}, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(tmpdir.glob("cleancorpus-*")) and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)  # workers running
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert list(out.iterdir()) == [] and list(tmpdir.iterdir()) == []
+    # Nothing left of its process group (fork server, workers, resource tracker) soon after.
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "processes left behind"
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
