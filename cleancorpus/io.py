@@ -6,13 +6,16 @@ large or is an invalid JSON line becomes a Document with status ``error``; nothi
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import fnmatch
 import gzip
 import io
 import json
+import math
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +26,11 @@ from cleancorpus.config import Frozen
 from cleancorpus.document import KEPT, Document, DocumentError
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+
+# A JSON Lines record whose values nest deeper than this is an error document: deeper
+# structures cannot be pickled to worker processes (seen failing at ~450-989 levels with -j 2),
+# and json.loads itself gives up at ~990 (RecursionError).
+MAX_JSON_DEPTH = 100
 
 
 class InputError(Exception):
@@ -68,6 +76,8 @@ def _read_stream(stream: IO[bytes], name: str, cfg: Frozen, records: bool) -> It
     if not hasattr(stream, "peek"):  # e.g. a BytesIO under test runners
         stream = io.BufferedReader(stream)  # type: ignore[arg-type]
     head = stream.peek(4096)[:4096]  # type: ignore[attr-defined]
+    # A UTF-8 BOM before the first record is skipped, as json.loads does for files by path.
+    head = head.removeprefix(codecs.BOM_UTF8)
     if records and head.lstrip()[:1] in (b"{", b""):
         yield from _read_jsonl(stream, name, name, cfg)
     else:
@@ -192,6 +202,47 @@ def _file_document(fh: IO[bytes], rel: str, path: str | None, group: str, cfg: F
     return doc
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not valid JSON")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if math.isinf(value):
+        raise ValueError(f"number {number} is out of range")
+    return value
+
+
+# NaN, Infinity and numbers that overflow to inf would be written back as NaN/Infinity, which
+# is not JSON (jq, Go, JavaScript reject the line): such a line is invalid. One decoder for
+# every line: json.loads with hooks builds a new one per call.
+_from_json = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite).decode
+
+
+def parse_json_line(line: bytes) -> Any:
+    """One JSON value, read as ``json.loads(line)`` reads it (UTF-8/16/32, a BOM skipped) but
+    without NaN/Infinity and with values nested at most MAX_JSON_DEPTH levels; ValueError
+    if not."""
+    try:
+        value = _from_json(line.decode(json.detect_encoding(line), "surrogatepass"))
+        deep = isinstance(value, (dict, list)) and _too_deep(value, MAX_JSON_DEPTH)
+    except RecursionError:
+        deep = True
+    if deep:
+        raise ValueError(f"nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+    return value
+
+
+def _too_deep(value: dict[str, Any] | list[Any], levels: int) -> bool:
+    """Whether the dicts and lists inside ``value`` nest more than ``levels`` deep. Only they
+    are walked (records are mostly flat strings), and never more than ``levels`` down."""
+    children = value.values() if isinstance(value, dict) else value
+    return any(
+        isinstance(child, (dict, list)) and (levels <= 0 or _too_deep(child, levels - 1))
+        for child in children
+    )
+
+
 def _read_jsonl(fh: IO[bytes], rel: str, group: str, cfg: Frozen) -> Iterator[Document]:
     limit = cfg["max_bytes"]
     text_field, id_field, group_field = cfg["text_field"], cfg["id_field"], cfg["group_field"]
@@ -210,8 +261,8 @@ def _read_jsonl(fh: IO[bytes], rel: str, group: str, cfg: Frozen) -> Iterator[Do
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except (ValueError, UnicodeDecodeError) as exc:
+            record = parse_json_line(line)
+        except ValueError as exc:  # UnicodeDecodeError included
             yield Document(id=where).fail(f"invalid JSON at line {lineno}: {exc}")
             continue
         if not isinstance(record, dict):
@@ -264,8 +315,24 @@ def temp_beside(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+def _not_regular(path: Path) -> bool:
+    """Whether ``path`` exists and is not a regular file (symlinks followed): a device such as
+    /dev/null or /dev/full, a FIFO, or a symlink to one such as /dev/stdout. Renaming a file
+    over it would replace the device node or the symlink (for every process on the machine),
+    so outputs are written into it instead."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):  # missing (the usual case), or a name no file can have
+        return False
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory and rename: no partial files."""
+    """Write via a temporary file in the same directory and rename: no partial files.
+    An existing device, FIFO or symlink to one is written into, not replaced."""
+    if _not_regular(path):
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_beside(path)
     try:
@@ -279,17 +346,29 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
+def _compressed(raw: IO[bytes], path: Path) -> Iterator[IO[bytes]]:
+    """``raw``, gzip-compressed when ``path`` ends with ``.gz``."""
+    if path.name.endswith(".gz"):
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            yield gz
+    else:
+        yield raw
+
+
+@contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[IO[bytes]]:
-    """A binary stream that appears at ``path`` only when the block completes."""
+    """A binary stream that appears at ``path`` only when the block completes.
+    An existing device, FIFO or symlink to one (``--manifest /dev/stdout``) is written into
+    directly, not replaced: see _not_regular."""
+    if _not_regular(path):
+        with open(path, "wb") as raw, _compressed(raw, path) as out:
+            yield out
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as raw:
-            if path.name.endswith(".gz"):
-                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                    yield gz
-            else:
-                yield raw
+        with os.fdopen(fd, "wb") as raw, _compressed(raw, path) as out:
+            yield out
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -342,6 +421,9 @@ class Writer:
         self._stack = contextlib.ExitStack()
         self._stream: IO[bytes] | None = None
         self.directory = None if is_jsonl(out) else Path(out)
+        # Relative paths written in this run (as safe_relpath normalises them: ``./x`` is
+        # ``x``): a second document for one of them fails instead of replacing the first.
+        self._written: set[PurePosixPath] = set()
 
     def __enter__(self) -> Writer:
         if self.out == "-":
@@ -368,13 +450,23 @@ class Writer:
         if rel is None:
             doc.fail(f"unsafe id for a file path: {doc.id!r}")
             return
+        if rel in self._written:
+            doc.fail(f"output path {rel} already written for an earlier document")
+            return
         text = doc.text or ""
         if text and not text.endswith("\n"):
             text += "\n"  # a text file ends with a newline
+        # Any failure fails this document only; the run goes on.
         try:
+            os.fsencode(rel)  # before any directory is made for it
             atomic_write(self.directory / rel, text.encode("utf-8", "backslashreplace"))
+        except UnicodeError as exc:  # a lone surrogate (JSON "\ud800") is no file name
+            reason = getattr(exc, "reason", None) or exc
+            doc.fail(f"cannot write {str(rel)!r}: not a valid file name ({reason})")
         except OSError as exc:
             doc.fail(f"cannot write {rel}: {exc.strerror or exc}")
+        else:
+            self._written.add(rel)
 
 
 class ManifestWriter:
