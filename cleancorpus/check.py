@@ -28,6 +28,7 @@ import click
 
 from cleancorpus.config import ConfigError, Frozen
 from cleancorpus.document import DUPLICATE, EMPTY, ERROR, KEPT, Document
+from cleancorpus.io import atomic_write
 from cleancorpus.report import Stats
 
 SCHEMA_ID = "cleancorpus.check/1"
@@ -671,6 +672,15 @@ def run_check(
         fmt = "table" if sys.stdout.isatty() else "json"
     job.stages = cli_mod._stages(pipeline.STAGES, cfg)
     _require_stages(ccfg, job.stages, cli_mod.UserError)
+    cli_mod.check_side_outputs(
+        paths,
+        {
+            "--report": report_file,
+            "--html": html_file,
+            "--manifest": values.get("manifest"),
+            "--index": values.get("index"),
+        },
+    )
     collector = Collector(ccfg)
     index = values.get("index")
     if update_index and not index:
@@ -754,6 +764,10 @@ def _private_index(index: str, tmp: Path, error: type[Exception]) -> str:
 
 def _write(path: str, text: str, error: type[Exception]) -> None:
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        if not Path(path).parent.is_dir():  # as open() would: no directories made for it
+            raise FileNotFoundError(2, "No such file or directory")
+        # Atomic: a run that fails half way leaves the previous report as it was. Lone
+        # surrogates (ids from non-UTF-8 file names) are written as JSON escapes.
+        atomic_write(Path(path), text.encode("utf-8", "backslashreplace"))
     except OSError as exc:
         raise error(f"cannot write {path}: {exc.strerror or exc}") from None

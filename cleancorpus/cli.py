@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import math
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,10 +28,15 @@ from cleancorpus import check, pipeline
 from cleancorpus.config import ConfigError, Frozen, load_config
 from cleancorpus.dedup import DedupIndexError
 from cleancorpus.document import ERROR, Document
-from cleancorpus.io import InputError, ManifestWriter, Writer, check_output, read_documents
+from cleancorpus.io import (
+    InputError,
+    ManifestWriter,
+    Writer,
+    check_output,
+    is_jsonl,
+    read_documents,
+)
 from cleancorpus.report import Stats, print_errors, print_summary
-from cleancorpus.stages import convert as convert_mod
-from cleancorpus.stages.strip import load_rules
 
 
 class UserError(click.ClickException):
@@ -37,8 +44,11 @@ class UserError(click.ClickException):
 
     exit_code = 2
 
+    def show(self, file: Any = None) -> None:
+        click.echo(f"cleancorpus: error: {self.format_message()}", err=True)
 
-class RunFailed(click.ClickException):
+
+class RunFailed(UserError):
     """The run could not complete (e.g. the dedup index is locked): one line, exit code 1."""
 
     exit_code = 1
@@ -68,6 +78,13 @@ class Opt:
 
 def _opt(*decls: str, key: str | None = None, extend: bool = False, **kwargs: Any) -> Opt:
     return Opt(decls, key, extend, kwargs)
+
+
+def _not_nan(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    # FloatRange lets NaN through: every comparison with it is false.
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("nan is not a number")
+    return value
 
 
 OPTIONS: dict[str, list[Opt]] = {
@@ -128,6 +145,7 @@ OPTIONS: dict[str, list[Opt]] = {
             "--threshold",
             key="dedup.threshold",
             type=click.FloatRange(0.0, 1.0, min_open=True),
+            callback=_not_nan,
             help="Jaccard similarity for near-duplicates [0.8].",
         ),
         _opt(
@@ -138,7 +156,10 @@ OPTIONS: dict[str, list[Opt]] = {
         ),
         _opt("--index", help="Persistent dedup index: a file PATH or redis://HOST:PORT/DB."),
         _opt(
-            "--lock-timeout", type=click.FloatRange(0), help="Seconds to wait for a locked index."
+            "--lock-timeout",
+            type=click.FloatRange(0),
+            callback=_not_nan,
+            help="Seconds to wait for a locked index.",
         ),
     ],
     "run": [
@@ -234,9 +255,7 @@ class Job:
         try:
             base = load_config(self.values.get("config_file"))
             cfg = base.replace(overrides(self.groups, self.values, base))
-            load_rules(cfg["strip"])  # a bad rule file is a usage error, before anything runs
-            if "convert" in self.stages:
-                convert_mod.check_config(cfg["convert"])
+            pipeline.check_config(cfg, self.stages)
             return cfg
         except ConfigError as exc:
             raise UserError(str(exc)) from None
@@ -276,6 +295,14 @@ def execute(
             check_output(output, job.inputs, bool(values.get("overwrite")))
     except InputError as exc:
         raise UserError(str(exc)) from None
+    check_side_outputs(
+        job.inputs,
+        {
+            "-o": output if output is not None and is_jsonl(output) else None,
+            "--manifest": values.get("manifest"),
+            "--index": values.get("index"),
+        },
+    )
     quiet = bool(values.get("quiet"))
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     env = pipeline.RunEnv(
@@ -319,6 +346,26 @@ def execute(
     if values.get("strict") and stats.statuses[ERROR]:
         raise click.exceptions.Exit(1)
     return stats
+
+
+def check_side_outputs(inputs: Iterable[str], named: dict[str, str | None]) -> None:
+    """Files a run writes besides -o DIR (--manifest, --index, check's --report and --html,
+    -o FILE): none may be an input, lie inside an input directory (the run would read it half
+    written, or overwrite it), or be another of them."""
+    roots = [(name, Path(name).resolve()) for name in inputs if name != "-"]
+    seen: dict[Path, str] = {}
+    for option, path in named.items():
+        if not path or path == "-" or "://" in path:
+            continue
+        target = Path(path).resolve()
+        for name, root in roots:
+            if target == root or root in target.parents:
+                raise UserError(
+                    f"{option} {path} is input {name} or inside it; choose another path"
+                )
+        if target in seen:
+            raise UserError(f"{option} and {seen[target]} are the same file ({path})")
+        seen[target] = option
 
 
 def _local(
@@ -554,6 +601,8 @@ def _run_pipe(items: list[PipeItem], **run_values: Any) -> None:
             stages.append(item.kind)
     if "decode" not in stages:
         stages.insert(0, "decode")
+    elif stages[0] != "decode":  # a stage before it would see documents without text
+        raise UserError("'decode' must come before the other stages")
     values.setdefault("output", "-")  # no write step: JSON Lines on stdout, like the stage commands
     execute(Job(inputs, stages, values, groups))
 
@@ -569,6 +618,11 @@ def _terminate(signum: int, frame: object) -> None:
 def main() -> None:
     """Console entry point: one-line errors; a traceback only with -v."""
     verbose = any(a in ("-v", "--verbose") for a in sys.argv[1:])
+    # Ids from non-UTF-8 file names hold lone surrogates: printed as \udcff escapes (valid
+    # inside JSON strings), not a crash half way through a report.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _terminate)

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cleancorpus.config import Frozen
+from cleancorpus.config import ConfigError, Frozen
 from cleancorpus.dedup import Deduper, signatures
+from cleancorpus.dedup import check_config as dedup_check_config
 from cleancorpus.document import DUPLICATE, EMPTY, Document
 from cleancorpus.io import load_raw
 from cleancorpus.runner import Chunk, Spool, Step, Take, Workers, chunked, pack, unpack
@@ -207,6 +208,19 @@ def documents(chunks: Iterable[Chunk]) -> Iterator[Document]:
 
 
 STAGES = ("decode", "fix", "convert", "strip", "filter", "dedup")
+
+
+def check_config(cfg: Frozen, stages: Iterable[str]) -> None:
+    """Raise ConfigError for settings no run could use: a usage error before anything runs,
+    not an error on every document (or a run that silently does nothing)."""
+    for key, least in (("io.max_bytes", 1), ("run.jobs", 0), ("run.chunk_size", 1)):
+        if int(cfg.get_path(key)) < least:
+            raise ConfigError(f"{key} must be at least {least}, not {cfg.get_path(key)}")
+    fix_mod.check_config(cfg["fix"])
+    strip_mod.check_config(cfg["strip"])
+    dedup_check_config(cfg["dedup"])
+    if "convert" in stages:
+        convert_mod.check_config(cfg["convert"])
 
 
 def processor(stage: str, cfg: Frozen) -> Processor:

@@ -239,10 +239,36 @@ def test_usage_errors_exit_2_with_one_line(run, tmp_path):
         ["clean", SAMPLE, "--threshold", "2"],
         ["pipe", "decode", "write", "-o", "-"],
         ["pipe", "read", "-i", SAMPLE, "write", "-o", "-", "decode"],
+        # A stage before decode would see documents without text (they came out empty, kept).
+        ["pipe", "read", "-i", SAMPLE, "fix", "decode", "write", "-o", "-"],
+        ["clean", SAMPLE, "--threshold", "nan"],  # FloatRange lets NaN through
+        ["clean", SAMPLE, "--index", tmp_path / "i.npz", "--lock-timeout", "nan"],
     ):
         result = run(*args)
         assert result.exit_code == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_side_outputs_never_overwrite_or_sit_inside_inputs(run, tmp_path):
+    src = write_tree(tmp_path / "in", {"a.txt": BODY, "sub/b.txt": BODY + "。"})
+    victim = src / "a.txt"
+    before = victim.read_bytes()
+    out = tmp_path / "o.jsonl"
+    for args in (
+        ["clean", src, "-o", out, "--manifest", victim],
+        ["clean", src, "-o", out, "--manifest", src / "sub" / "m.jsonl"],  # read half written
+        ["clean", src, "-o", out, "--manifest", out],
+        ["clean", src, "-o", out, "--index", src / "seen.npz"],
+        ["check", src, "--report", victim],
+        ["check", src, "--html", src / "r.html"],
+        ["check", src, "--report", tmp_path / "r", "--html", tmp_path / "r"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert victim.read_bytes() == before
+    assert sorted(p.name for p in src.rglob("*")) == ["a.txt", "b.txt", "sub"]
+    assert not out.exists()
 
 
 def test_bad_config_names_the_key(run, tmp_path):
@@ -252,6 +278,17 @@ def test_bad_config_names_the_key(run, tmp_path):
         ("[filter]\nmin_charz = 3\n", "filter.min_charz"),
         ("[nosuch]\nx = 1\n", "nosuch"),
         ("not toml = = =", "invalid TOML"),
+        # Values no run can use: once an error on every document, or a bare exit 1.
+        ('[fix]\nmojibake_kinds = ["bogus"]\n', "fix.mojibake_kinds"),
+        ('[fix]\ngbk_codecs = ["nosuch"]\n', "nosuch"),
+        ('[fix]\nspace_policy = "weird"\n', "fix.space_policy"),
+        ('[strip]\nbody_sentence_pattern = "(("\n', "body_sentence_pattern"),
+        ("[io]\nmax_bytes = 0\n", "io.max_bytes"),
+        ('[dedup]\nkeep = "foo"\n', "dedup.keep"),
+        ("[dedup]\nnum_perm = 0\n", "dedup.num_perm"),
+        ("[dedup]\nthreshold = nan\n", "dedup.threshold"),
+        ("[dedup]\nweights = [0, 0]\n", "dedup.weights"),
+        ("[run]\nchunk_size = 0\n", "run.chunk_size"),
     ):
         conf = tmp_path / "c.toml"
         conf.write_text(text)
@@ -489,3 +526,22 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_console_reports_with_a_lone_surrogate_id(tmp_path):
+    # A JSON id "\ud800" (like ids from non-UTF-8 file names) crashed check and explain.
+    text = BODY.replace("\n", " ")
+    src = tmp_path / "s.jsonl"
+    src.write_text(
+        json.dumps({"id": "\ud800a", "text": text}) + "\n" + json.dumps({"id": "b", "text": text}),
+        encoding="utf-8",
+    )
+    for args in (["check", str(src), "--format", "json"], ["explain", str(src)]):
+        proc = subprocess.run([*_console(), *args], capture_output=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr.decode()
+    report = json.loads(
+        subprocess.run(
+            [*_console(), "check", str(src), "--format", "json"], capture_output=True, check=True
+        ).stdout
+    )
+    assert report["documents"] == 2

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cleancorpus.config import Frozen
+from cleancorpus.config import ConfigError, Frozen
 from cleancorpus.dedup.index import (
     Batch,
     DedupIndexError,
@@ -49,6 +49,7 @@ __all__ = [
     "IndexLockedError",
     "Signature",
     "Verdict",
+    "check_config",
     "matching_view",
     "signature",
     "signatures",
@@ -351,6 +352,26 @@ class Deduper:
             self.index.add(self._ids.select(keep), batch, np.flatnonzero(keep))
             self.index.save()
             self.index.close()
+
+
+def check_config(cfg: Frozen) -> None:
+    """Raise ConfigError when the [dedup] settings cannot be used: a threshold outside (0, 1]
+    (NaN would silently turn near-duplicate detection off), too few permutations, an unknown
+    ``keep``, weights that are not two non-negative numbers with a positive sum."""
+    try:
+        threshold = float(cfg["threshold"])
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"dedup.threshold must be in (0, 1], not {threshold}")
+        if int(cfg["num_perm"]) < 2:
+            raise ValueError(f"dedup.num_perm must be at least 2, not {cfg['num_perm']}")
+        if cfg["keep"] not in ("first", "longest"):
+            raise ValueError(f"dedup.keep must be 'first' or 'longest', not {cfg['keep']!r}")
+        weights = [float(w) for w in cfg["weights"]]
+        if len(weights) != 2 or not all(w >= 0 for w in weights) or not sum(weights) > 0:
+            raise ValueError(f"dedup.weights must be two non-negative numbers, not {weights}")
+        params(cfg)
+    except Exception as exc:
+        raise ConfigError(str(exc) if str(exc).startswith("dedup.") else f"dedup: {exc}") from None
 
 
 def dedup_ids(ids: Sequence[str], texts: Sequence[str], cfg: Frozen) -> list[Verdict]:

@@ -39,7 +39,7 @@ import ftfy
 import ftfy.bad_codecs  # registers the sloppy-windows-1252 codec that ftfy uses
 from ftfy.chardata import CHARMAP_ENCODINGS, LIGATURES
 
-from cleancorpus.config import Frozen
+from cleancorpus.config import ConfigError, Frozen
 from cleancorpus.stages import _cjk
 
 # cp1252's printable characters above U+00FF and the byte each stands for. Mojibake
@@ -239,6 +239,15 @@ def _mojibake_gate(codecs: tuple[str, ...]) -> str:
                     pass
     chars -= set("\ufffd")
     return re.escape("".join(sorted(chars)))  # for a regex class
+
+
+def check_config(cfg: Frozen) -> None:
+    """Raise ConfigError when the [fix] settings cannot be used (an unknown codec or kind, a
+    bad policy): a usage error before anything runs, not an error on every document."""
+    try:
+        _compile(cfg)
+    except Exception as exc:
+        raise ConfigError(str(exc) if str(exc).startswith("fix.") else f"fix: {exc}") from None
 
 
 @lru_cache(maxsize=8)

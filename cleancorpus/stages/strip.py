@@ -265,6 +265,17 @@ def load_rules(cfg: Mapping[str, Any]) -> list[Rule]:
     return [r for r in rules if r.name not in disabled]
 
 
+def check_config(cfg: Frozen) -> None:
+    """Raise ConfigError when the [strip] settings or rules cannot be used (a bad rule file, a
+    pattern that does not compile): a usage error before anything runs."""
+    try:
+        _compiled(cfg)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"strip: {exc}") from None
+
+
 @lru_cache(maxsize=16)
 def _compiled(cfg: Frozen) -> Rules:
     rules = load_rules(cfg)
