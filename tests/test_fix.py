@@ -734,3 +734,30 @@ def test_utf8_shown_in_any_of_ftfys_single_byte_encodings_is_read_back(encoding,
 )
 def test_runs_of_json_escapes_are_decoded(text, expected):
     assert fix(text, CFG)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("全家福👨\u200d👩\u200d👧合影", "全家福👨\u200d👩\u200d👧合影"),  # one emoji: kept
+        ("热烈❤️\u200d🔥欢迎", "热烈❤️\u200d🔥欢迎"),
+        ("营\u200d商环境", "营商环境"),  # between hanzi: goes
+        ("\u200d开头与结尾\u200d", "开头与结尾"),
+    ],
+)
+def test_a_zero_width_joiner_stays_only_inside_an_emoji_sequence(text, expected):
+    assert fix(text, CFG)[0] == expected
+
+
+@pytest.mark.parametrize("text", ["4ï»¿G网络", " ï»¿|English 网站", "ï»¿<p>会议", "会议ï»¿强调"])
+def test_a_utf8_bom_shown_as_latin1_goes(text):
+    # It was read as GBK shown as Latin-1, with the ASCII after it: 4嚜澶, 锘縷English.
+    assert fix(text, CFG)[0] == fix(text.replace("ï»¿", ""), CFG)[0]
+
+
+@pytest.mark.parametrize("title", ["通知", "平台", "实施", "通信"])
+def test_short_lines_of_a_gbk_page_shown_as_latin1_are_repaired_too(title):
+    # Alone, Í¨Öª is also UTF-8 (two combining marks: ftfy's reading); in a page whose other
+    # lines are GBK shown as Latin-1, it is the same damage.
+    page = f"{title}\n会议强调，要把各项工作落到实处，推动高质量发展迈上新台阶。\n"
+    assert fix(page.encode("gbk").decode("latin-1"), CFG)[0] == page

@@ -142,6 +142,12 @@ _NEWLINE_CHARS = "\r\u2028\u2029\x0b\x0c"
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARS}]")
+# What goes of them: all but a joiner inside an emoji sequence (👨‍👩‍👧 is one emoji).
+_PICTOGRAPH = "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]"
+_ZERO_WIDTH_GOES = re.compile(
+    f"[{_ZERO_WIDTH_CHARS.replace(chr(0x200D), '')}]"
+    f"|(?<!{_PICTOGRAPH})\u200d|\u200d(?!{_PICTOGRAPH})"
+)
 _CONTROL_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 _CONTROLS = re.compile(f"[{_CONTROL_CHARS}]")
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
@@ -306,8 +312,11 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
     # repairs and removals can uncover more (and spaces in text that looked like Latin-1
     # mojibake: NBSP is byte 0xA0); a round that changed nothing else is the last.
     rounds = int(cfg["max_rounds"])
+    repaired = False  # by an earlier round: spaces it leaves may be bytes of more damage
     for i in range(rounds):
-        new, again = _fix_once(text, c, changes, last=i == rounds - 1)
+        before = _deep_count(changes, _REPAIRS)
+        new, again = _fix_once(text, c, changes, last=i == rounds - 1, repaired=repaired)
+        repaired = repaired or _deep_count(changes, _REPAIRS) != before
         if new == text:
             break
         text = new
@@ -318,7 +327,9 @@ def fix(text: str, cfg: Frozen) -> tuple[str, Counter[str]]:
     return text, changes
 
 
-def _fix_once(text: str, c: _Compiled, changes: Counter[str], last: bool) -> tuple[str, bool]:
+def _fix_once(
+    text: str, c: _Compiled, changes: Counter[str], last: bool, repaired: bool
+) -> tuple[str, bool]:
     """One round of every step; also whether another round could find more. A round whose
     repairs changed the text ends after them (unless it is the ``last``): the hygiene steps
     would delete bytes of a second layer of mojibake (a soft hyphen, a C1 control: GBK shown
@@ -326,7 +337,7 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str], last: bool) -> tup
     cfg = c.cfg
     deep_before = _deep_count(changes)
     repairs_before = _deep_count(changes, _REPAIRS)
-    latin1_like = False
+    latin1_like = repaired
     # One scan finds every character the checks below look for (c.marks); most pages have a
     # few or none, and a check searches those few rather than scanning the text itself. The
     # text is scanned again when a step has changed it.
@@ -346,6 +357,11 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str], last: bool) -> tup
         text = _unescape(text, changes)
     if cfg["unicode_escapes"] and "\\u" in text:
         text = _unicode_escapes(text, changes)
+    if cfg["ftfy_enabled"] and "ï»¿" in text:
+        # A UTF-8 byte-order mark shown as Latin-1/cp1252 (a file with a BOM read wrongly, or
+        # pasted together): never text, and step 3 would read it as GBK (锘縷).
+        changes["fix.utf8_as_latin1"] += text.count("ï»¿")
+        text = text.replace("ï»¿", "\ufeff")
     if (
         cfg["ftfy_enabled"]
         and (has(_LATIN1_CHAR) or has(_FTFY_FIRST_CHAR))
@@ -357,7 +373,13 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str], last: bool) -> tup
         text = _exact_utf8_runs(text, c, changes)
     if c.latin_kinds and has(_LATIN1_CHAR) and _LATIN_GATE.search(text):
         latin1_like = True
+        before = changes.get("fix.gbk_as_latin1", 0) + changes.get("fix.big5_as_latin1", 0)
         text = _repair_latin_runs(text, c, changes)
+        after = changes.get("fix.gbk_as_latin1", 0) + changes.get("fix.big5_as_latin1", 0)
+        if after > before and _LATIN_GATE.search(text):
+            # A page with GBK/Big5 shown as Latin-1 in it: its short runs that are also valid
+            # UTF-8 (Í¨Öª, 通知 or two combining marks) are most likely the same damage.
+            text = _repair_latin_runs(text, c, changes, in_chinese=True)
     if cfg["ftfy_enabled"] and has(_FTFY_FIRST_CHAR) and _FTFY_GATE.search(text):
         latin1_like = True
         text = _ftfy(text, c, changes)
@@ -368,7 +390,7 @@ def _fix_once(text: str, c: _Compiled, changes: Counter[str], last: bool) -> tup
         return text, True
     # After the repairs: the soft hyphen U+00AD is also byte 0xAD of GBK/Big5 shown as Latin-1.
     if cfg["remove_zero_width"] and has(_ZERO_WIDTH):
-        text = _sub_count(_ZERO_WIDTH, "", text, changes, "fix.zero_width")
+        text = _sub_count(_ZERO_WIDTH_GOES, "", text, changes, "fix.zero_width")
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
         changes["fix.nfc"] += 1
@@ -449,7 +471,12 @@ def _unicode_escapes(text: str, changes: Counter[str]) -> str:
 # --- GBK/Big5 bytes shown as Latin-1/cp1252 ------------------------------------------------
 
 
-def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
+def _repair_latin_runs(
+    text: str, c: _Compiled, changes: Counter[str], in_chinese: bool = False
+) -> str:
+    """GBK/Big5 shown as Latin-1/cp1252, run by run; ``in_chinese``: every run is taken to
+    be in Chinese text (see _fix_latin_run's ``chinese``), not only those with hanzi beside
+    them on their line."""
     out: list[str] = []
     last = 0
     # From the first to the last Latin-1/cp1252 character of a stretch without hanzi, plus
@@ -474,7 +501,7 @@ def _repair_latin_runs(text: str, c: _Compiled, changes: Counter[str]) -> str:
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
-        chinese = bool(
+        chinese = in_chinese or bool(
             _HANZI_CHAR.search(text, line_start, start) or _HANZI_CHAR.search(text, end, line_end)
         )
         fixed, kind = _fix_latin_run(run, c, chinese)
