@@ -761,3 +761,18 @@ def test_short_lines_of_a_gbk_page_shown_as_latin1_are_repaired_too(title):
     # lines are GBK shown as Latin-1, it is the same damage.
     page = f"{title}\n会议强调，要把各项工作落到实处，推动高质量发展迈上新台阶。\n"
     assert fix(page.encode("gbk").decode("latin-1"), CFG)[0] == page
+
+
+@pytest.mark.parametrize(
+    ("damaged", "expected"),
+    [
+        # The GBK bytes of 息 complete the damage's last UTF-8 character: 与信Ϣ安全.
+        (
+            "缁熺\ue132鎺ㄨ繘缃戠粶涓庝俊" + "息安全技术手段建设",
+            "统筹推进网络与信息安全技术手段建设",
+        ),
+        ("要" + "加快".encode().decode("gb18030") + "探索发展", "要加快探索发展"),
+    ],
+)
+def test_a_repair_does_not_swallow_the_correct_hanzi_beside_it(damaged, expected):
+    assert fix(damaged, CFG)[0] == expected

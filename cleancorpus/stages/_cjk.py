@@ -42,7 +42,7 @@ _PUNCT_RE = re.compile(
     "[\u3000-\u303f\uff01-\uff5e\u2010-\u2027\u2030-\u203b\u2160-\u217f\u2460-\u24ff"
     "\u3200-\u32ff\ufe30-\ufe4f]"
 )
-_SUSPICIOUS_RE = re.compile(
+SUSPICIOUS = re.compile(
     "[\x80-\u02ff\u0370-\u052f\u2500-\u25ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7af"
     "\ue000-\uf8ff\U000f0000-\U0010ffff]"
 )
@@ -80,7 +80,7 @@ class Scorer:
         common = len(self.common.findall(text))
         hanzi = len(_HANZI_RE.findall(text))
         punct = len(_PUNCT_RE.findall(text))
-        suspicious = len(_SUSPICIOUS_RE.findall(text))
+        suspicious = len(SUSPICIOUS.findall(text))
         other = n - hanzi - punct - suspicious
         if latin_words:
             in_words = len(_LATIN_IN_WORD.findall(text))

@@ -1076,7 +1076,7 @@ def _repair_utf8_runs(
             a, b = index[s], index[e]
             if b - a < 2:
                 continue
-            cand, lost = _decode_slots(pieces, slots, a, b, int(c.cfg["max_slot_combinations"]))
+            a, b, cand, lost = _tightest(line, pieces, slots, a, b, c)
             orig = line[a:b]
             score, _ = c.scorer.score(cand)
             if not _acceptable(orig, cand, score, c, "utf8_score_margin"):
@@ -1092,6 +1092,33 @@ def _repair_utf8_runs(
             lines[i] = "".join(out)
             changed = True
     return "\n".join(lines) if changed else text
+
+
+def _tightest(
+    line: str, pieces: list[bytes], slots: dict[int, _Slot], a: int, b: int, c: _Compiled
+) -> tuple[int, int, str, int]:
+    """The span line[a:b] (valid UTF-8 in the damaged run's bytes), each end moved in by up
+    to three characters where the stretch as a whole then reads better, and its reading.
+
+    The GBK bytes of correct hanzi next to the damage can complete its last UTF-8 character
+    (…涓庝俊 + 息安全: 与信Ϣ安全); moved in, the damage is read and the hanzi stay. Only a
+    reading with a character Chinese text does not hold (Ϣ) is looked at again; moving in may
+    not lose more bytes (U+FFFD), and on a tie the wider span is kept."""
+    limit = int(c.cfg["max_slot_combinations"])
+    cand, lost = _decode_slots(pieces, slots, a, b, limit)
+    best = (c.scorer.score(cand)[0], a, b, cand, lost)
+    if not _cjk.SUSPICIOUS.search(cand):
+        return best[1:]  # a clean reading (nearly always): the span is right
+    for da in range(4):
+        for db in range(4):
+            if (da or db) and b - db - (a + da) >= 2:
+                trimmed, more = _decode_slots(pieces, slots, a + da, b - db, limit)
+                if more <= lost:
+                    whole = line[a : a + da] + trimmed + line[b - db : b]
+                    score = c.scorer.score(whole)[0]
+                    if score > best[0]:
+                        best = (score, a + da, b - db, trimmed, more)
+    return best[1:]
 
 
 def _may_hold_utf8(line: str, codecs: tuple[str, ...]) -> bool:
