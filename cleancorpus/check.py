@@ -710,6 +710,8 @@ def run_check(
         print_table(report, Console(highlight=False, soft_wrap=True))
     for v in report["violations"]:
         click.echo(v["message"], err=True)
+    if strict and report["status"][ERROR]:
+        click.echo(f"{report['status'][ERROR]} documents are errors (--strict)", err=True)
     if report["violations"] or (strict and report["status"][ERROR]):
         raise click.exceptions.Exit(1)
     return report

@@ -311,8 +311,9 @@ def execute(
     stats = Stats()
     try:
         with (
-            Writer(output, cfg["io"]) if output is not None else contextlib.nullcontext() as writer,
+            # The manifest appears only if the output does: it is closed after it.
             ManifestWriter(values.get("manifest")) as manifest,
+            Writer(output, cfg["io"]) if output is not None else contextlib.nullcontext() as writer,
             _progress(console.is_terminal and not quiet, console) as tick,
         ):
 
@@ -344,7 +345,7 @@ def execute(
     elif summary:
         print_summary(stats, console)
     if values.get("strict") and stats.statuses[ERROR]:
-        raise click.exceptions.Exit(1)
+        raise RunFailed(f"{stats.statuses[ERROR]} documents are errors (--strict)")
     return stats
 
 

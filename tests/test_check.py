@@ -220,6 +220,7 @@ def test_strict_reports_then_fails_on_errors(run, dump):
     result = run("check", dump, "--strict")
     assert result.exit_code == 1
     assert report_of(result)["passed"] is True  # the report is still complete
+    assert "documents are errors (--strict)" in result.stderr  # and the exit 1 says why
 
 
 # ---------------------------------------------------------------------------------------------

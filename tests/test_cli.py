@@ -230,7 +230,27 @@ def test_directory_of_2000_tiny_files(run, tmp_path):
 def test_strict_makes_errors_exit_1(run, tmp_path):
     src = write_tree(tmp_path / "in", {"a.txt": BODY, "b.bin": bytes(range(256)) * 4})
     assert run(*BASIC, src, "write", "-o", "-").exit_code == 0
-    assert run("pipe", "--strict", "read", "-i", src, "write", "-o", "-").exit_code == 1
+    strict = run("pipe", "--strict", "read", "-i", src, "write", "-o", "-")
+    assert strict.exit_code == 1
+    assert strict.stderr.strip().endswith("1 documents are errors (--strict)")
+
+
+def test_no_manifest_when_the_output_cannot_be_written(run, tmp_path, monkeypatch):
+    # The output fails as it is closed (a full disk): the manifest must not say "kept".
+    from cleancorpus import io as io_mod
+
+    src = write_tree(tmp_path / "in", {"a.txt": BODY})
+    original = io_mod.Writer.__exit__
+
+    def failing_exit(self, *exc):
+        original(self, *exc)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(io_mod.Writer, "__exit__", failing_exit)
+    manifest = tmp_path / "m.jsonl"
+    with pytest.raises(OSError):
+        run("clean", src, "-o", tmp_path / "o.jsonl", "--manifest", manifest)
+    assert not manifest.exists()
 
 
 def test_usage_errors_exit_2_with_one_line(run, tmp_path):
