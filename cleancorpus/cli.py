@@ -250,13 +250,17 @@ class Job:
     stages: list[str]
     values: dict[str, Any]  # every option's value, by destination name
     groups: list[str]
+    _cfg: Frozen | None = field(default=None, repr=False)
 
     def config(self) -> Frozen:
+        """The run's configuration, checked for the job's stages; built once, so that the
+        stages' caches of compiled settings see one object."""
         try:
-            base = load_config(self.values.get("config_file"))
-            cfg = base.replace(overrides(self.groups, self.values, base))
-            pipeline.check_config(cfg, self.stages)
-            return cfg
+            if self._cfg is None:
+                base = load_config(self.values.get("config_file"))
+                self._cfg = base.replace(overrides(self.groups, self.values, base))
+            pipeline.check_config(self._cfg, self.stages)
+            return self._cfg
         except ConfigError as exc:
             raise UserError(str(exc)) from None
 

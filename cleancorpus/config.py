@@ -41,7 +41,13 @@ class Frozen(Mapping[str, Any]):
         return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+        # Stages cache their compiled settings by config (lru_cache): an equal config that is
+        # another object is compared on every call, so the common cases are quick.
+        if self is other:
+            return True
+        if isinstance(other, Frozen):
+            return hash(self) == hash(other) and self._data == other._data
+        return isinstance(other, Mapping) and self._data == dict(other.items())
 
     def __repr__(self) -> str:
         return f"Frozen({self._data!r})"
