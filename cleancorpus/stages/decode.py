@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import chardet
@@ -252,40 +253,14 @@ def decode(raw: bytes, cfg: Frozen) -> Decoded:
         codec = _byte_order(raw, codec)
     # A reading with control characters is no reading (short UTF-16 Chinese without ASCII
     # is named CP932): the next candidates are tried before the document is called binary.
-    ratio = cfg["binary_control_ratio"]
     binary = False
-    result = _decode_whole(raw, codec)
-    if result is not None:
-        if not _looks_binary(result[0], ratio):
-            return _accept(result[0], codec, float(guess.get("confidence") or 0.0), result[1], cfg)
-        binary = True
-    if len(raw) > size:
-        # What the sample (head and tail) showed is not what the middle holds: ask again
-        # about the lines with non-ASCII bytes, from the first byte the guess cannot decode.
-        again = _detect(_high_lines(raw, _first_error(raw, codec), size), cfg)
-        if again.get("encoding"):
-            retry = _codec_name(again["encoding"])
-            retry = _SUPERSETS.get(retry, retry)
-            result = _decode_whole(raw, retry)
-            if result is not None:
-                if not _looks_binary(result[0], ratio):
-                    confidence = float(again.get("confidence") or 0.0)
-                    return _accept(result[0], retry, confidence, result[1], cfg)
-                binary = True
-    for fallback in cfg["fallback_encodings"]:
-        fallback = _codec_name(fallback)
-        if fallback == codec:
+    for name, confidence, result in _candidates(raw, codec, guess, cfg):
+        if result is None:
             continue
-        if fallback.startswith(("utf-16", "utf-32")):
-            # Any even-length input decodes as UTF-16: only text that reads as text.
-            text = _plausible_wide(raw, fallback, cfg["wide_min_plausible"])
-            result = None if text is None else (text, False)
-        else:
-            result = _decode_whole(raw, fallback)
-        if result is not None:
-            if not _looks_binary(result[0], ratio):
-                return _accept(result[0], fallback, 0.0, result[1], cfg)
+        if _looks_binary(result[0], cfg["binary_control_ratio"]):
             binary = True
+            continue
+        return _accept(result[0], name, confidence, result[1], cfg)
     if binary:
         raise DocumentError("binary: control characters in decoded text")
     raise DocumentError(f"undecodable: no encoding decodes the whole document (guessed {detected})")
@@ -341,6 +316,33 @@ def _mixed(raw: bytes, cfg: Frozen) -> Decoded | None:
     decoded = _accept("\n".join(parts), label, confidence, False, cfg)
     decoded.changes.update(changes)
     return decoded
+
+
+def _candidates(
+    raw: bytes, codec: str, guess: dict, cfg: Frozen
+) -> Iterator[tuple[str, float, tuple[str, bool] | None]]:
+    """(codec, confidence, whole-document decoding or None), in order of evidence, each
+    worked out only when the ones before it did not do."""
+    yield codec, float(guess.get("confidence") or 0.0), _decode_whole(raw, codec)
+    size = cfg["detect_sample_bytes"]
+    if len(raw) > size:
+        # What the sample (head and tail) showed is not what the middle holds: ask again
+        # about the lines with non-ASCII bytes, from the first byte the guess cannot decode.
+        again = _detect(_high_lines(raw, _first_error(raw, codec), size), cfg)
+        if again.get("encoding"):
+            retry = _codec_name(again["encoding"])
+            retry = _SUPERSETS.get(retry, retry)
+            yield retry, float(again.get("confidence") or 0.0), _decode_whole(raw, retry)
+    for fallback in cfg["fallback_encodings"]:
+        fallback = _codec_name(fallback)
+        if fallback == codec:
+            continue
+        if fallback.startswith(("utf-16", "utf-32")):
+            # Any even-length input decodes as UTF-16: only text that reads as text.
+            text = _plausible_wide(raw, fallback, cfg["wide_min_plausible"])
+            yield fallback, 0.0, None if text is None else (text, False)
+        else:
+            yield fallback, 0.0, _decode_whole(raw, fallback)
 
 
 def _first_error(raw: bytes, codec: str) -> int:
