@@ -447,11 +447,27 @@ def test_template_lines_across_fifty_pages(with_rules):
         out, changes = strip(text, cfg, template)
         assert out == "\n".join(body) + "\n"
         # Six shared lines: with the shipped rules, named rules catch the nav bars and the
-        # footer, the template pass the site name and the contact line (the contact rule
-        # only acts beside furniture, the template pass comes first); without rules, all
-        # six by the template pass.
+        # QR-code line, the template pass the site name, the sponsor line and the contact
+        # line (those two rules only act beside furniture, the template pass comes first);
+        # without rules, all six by the template pass.
         assert sum(changes.values()) == 6
-        assert changes["strip.template"] == (2 if with_rules else 6)
+        assert changes["strip.template"] == (3 if with_rules else 6)
+
+
+@pytest.mark.parametrize(
+    "sponsor",
+    [
+        "主办单位：广东省生态环境厅\n承办单位：广州市生态环境局",
+        "二、主办单位：某某市文化和旅游局",
+        "（主办单位：市科协　承办单位：市科技馆）",
+    ],
+)
+def test_an_event_notices_own_sponsors_stay_with_its_signature(sponsor):
+    # They were taken for the site footer, and the footer cut took the signature below.
+    page = f"{BODY}\n{sponsor}\n广东省生态环境厅\n2024年5月20日\n"
+    assert _kept(page) == page
+    footer = "主办：某某市人民政府办公室　承办：某某市信息中心\n网站标识码：4400000001\n"
+    assert _kept(f"{BODY}\n{footer}") == f"{BODY}\n"  # the site's own still go
 
 
 def test_template_threshold_and_body_paragraphs():
