@@ -1003,6 +1003,22 @@ _CLOSING = "会议强调，要把各项工作落到实处，确保取得实效�
         ("（据统计，全市共有企业1200家）", None),
         ("视频会议在北京召开", None),
         ("凡本单位职工均可报名参加。", None),
+        # Third probe: counters, IP location, widget variants, translators, footer keys.
+        ("阅读 2356", "strip.metadata"),
+        ("0 评论", "strip.metadata"),
+        ("阅读 (1256) 点赞 30", "strip.metadata"),
+        ("IP属地：北京", "strip.metadata"),
+        ("发布于：北京市", "strip.metadata"),
+        ("字体：〖 大 中 小 〗", "strip.widget"),
+        ("字号：A+ A A-", "strip.widget"),
+        ("收藏本文", "strip.widget"),
+        ("复制链接", "strip.widget"),
+        ("译者：何某", "strip.metadata"),
+        ("浏览人次：1024", "strip.metadata"),
+        ("隐私权政策 | 使用条款", "strip.site_footer"),
+        ("阅读2356本图书是他的目标。", None),
+        ("发布于北京的报告指出，经济稳中向好。", None),
+        ("收藏本文的读者可在页面下方下载附件。", None),
     ],
 )
 def test_furniture_wordings_below_the_article(line, rule):
