@@ -455,6 +455,25 @@ def test_template_lines_across_fifty_pages(with_rules):
 
 
 @pytest.mark.parametrize(
+    ("tail", "kept"),
+    [
+        # An image placeholder no longer cuts the caption below it.
+        ("图片\n图为运动会开幕式现场。", "图为运动会开幕式现场。"),
+        ("[图片]\n培训现场（记者 王某 摄）", "培训现场（记者 王某 摄）"),
+        # A tender notice's 特别声明 is binding text; a platform's disclaimer still goes.
+        (
+            "特别声明：各有关当事人对中标（成交）结果有异议的，可以在公告期限届满之日起七个工作日内，以书面形式提出质疑。",
+            "特别声明：各有关当事人对中标（成交）结果有异议的，可以在公告期限届满之日起七个工作日内，以书面形式提出质疑。",
+        ),
+        ("特别声明：以上内容为用户上传并发布，本平台仅提供信息存储服务。", None),
+    ],
+)
+def test_captions_and_binding_notes_below_the_body_stay(tail, kept):
+    page = f"{BODY}\n{tail}\n"
+    assert _kept(page) == f"{BODY}\n" + (f"{kept}\n" if kept else "")
+
+
+@pytest.mark.parametrize(
     "sponsor",
     [
         "主办单位：广东省生态环境厅\n承办单位：广州市生态环境局",
