@@ -454,6 +454,24 @@ def test_template_lines_across_fifty_pages(with_rules):
         assert changes["strip.template"] == (3 if with_rules else 6)
 
 
+def test_a_cookie_banner_on_top_does_not_make_the_header_an_article():
+    page = (
+        "我们使用Cookie来改善您的浏览体验。继续浏览本网站即表示您同意我们使用Cookie。\n"
+        "接受 了解更多\n网站首页 | 新闻中心 | 政务公开\n首页 > 新闻中心\n"
+        f"某某市召开防汛工作会议\n发布时间：2023-05-06 来源：某某日报\n{BODY}\n"
+    )
+    assert _kept(page) == f"某某市召开防汛工作会议\n{BODY}\n"
+
+
+@pytest.mark.parametrize(
+    "credit", ["英国《金融时报》 马丁·阿诺德 法兰克福报道", "本报记者 张某", "文/李某"]
+)
+def test_a_short_title_above_a_credit_line_stays(credit):
+    # The line right above the dated byline was taken for the title, the title for a menu item.
+    page = f"网站首页 | 新闻中心\n降息几成定局\n{credit}\n2024-05-31 08:17 来源：某某网\n{BODY}\n"
+    assert _kept(page).startswith("降息几成定局\n")
+
+
 @pytest.mark.parametrize(
     ("tail", "kept"),
     [

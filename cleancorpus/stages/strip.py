@@ -763,6 +763,11 @@ def _with_next(lines: list[str], matches: Matches, checks: _Checks, rules: Rules
 
 _HARD_END = frozenset({"strip.licence", "strip.copyright"})
 _DASHES = ("—", "－", "--", "─")
+# A credit line between the title and a dated byline: "英国《金融时报》 马丁·阿诺德 法兰克福报道",
+# "本报记者 张三", "文/李四".
+_CREDIT = re.compile(
+    r"(?:报道|報導|撰文|专稿|專稿|[记記]者\s{0,2}\S{1,12})$|^(?:文|图|圖|文图|撰文|[译譯]者?)\s{0,2}[/|｜:：]"
+)
 
 
 def _body_bounds(
@@ -1112,11 +1117,11 @@ def _header_chrome(
         ):
             if i - 1 > anchor and title_like[i - 1]:
                 title = i - 1
-                # A line opening with a dash is a subtitle ("——记青藏铁路巡道工"): the title is
-                # the line above it, however short ("海上发电新突破").
+                # A line opening with a dash is a subtitle ("——记青藏铁路巡道工"), and a credit
+                # line is no title either: the title is the line above, however short.
                 if (
                     title - 1 > anchor
-                    and lines[title].startswith(_DASHES)
+                    and (lines[title].startswith(_DASHES) or _CREDIT.search(lines[title]))
                     and title_like[title - 1]
                 ):
                     title -= 1
