@@ -507,6 +507,23 @@ def test_an_event_notices_own_sponsors_stay_with_its_signature(sponsor):
     assert _kept(f"{BODY}\n{footer}") == f"{BODY}\n"  # the site's own still go
 
 
+def test_a_title_listed_under_other_pages_recommendations_stays():
+    # Five other pages of the site list it under 推荐阅读, so it is a template line; right
+    # above its own dated byline it is the title, not furniture.
+    title = "临澧：春耕备耕正当时"
+    own = f"掌上临澧\n{title}\n临澧县融媒体中心 2024-03-16 08:45\n{BODY}\n"
+    others = [
+        f"掌上临澧\n第{i}期简报\n临澧县融媒体中心 2024-03-1{i} 08:45\n{BODY}\n推荐阅读\n{title}\n"
+        for i in range(5)
+    ]
+    counts: Counter[int] = Counter()
+    for text in [own, *others]:
+        counts.update(line_keys(text, CFG))
+    template = {k: n for k, n in counts.items() if n >= CFG["template_min_docs"]}
+    out, _ = strip(own, CFG, template)
+    assert out == f"{title}\n{BODY}\n"
+
+
 def test_template_threshold_and_body_paragraphs():
     text = "某某区人民政府门户网站\n" + BODY + "\n"
     keys = line_keys(text, CFG)

@@ -911,7 +911,7 @@ def _classify(
                 repeated.append((i, count))
         i += 1
     if repeated:
-        _template_lines(out, repeated, start, end, rules)
+        _template_lines(lines, out, repeated, start, end, rules)
     _beside(out, line_no, beside)
     if start is not None and end is not None:
         # The heuristics judge the lines no rule removed: most pages have none left around
@@ -925,6 +925,7 @@ def _classify(
 
 
 def _template_lines(
+    lines: list[str],
     out: list[Decision],
     repeated: list[tuple[int, int]],
     start: int | None,
@@ -934,8 +935,10 @@ def _template_lines(
     """Remove the template lines that stand in the page's furniture, not in the notice's own
     opening and closing (its salutation, signature, contacts, "（此件公开发布）": lines an office
     repeats in every notice). In the header: above the last line a rule removed, or with
-    nothing kept above. In the footer: below the first line a rule removed, or in a footer
-    where nothing else is kept. Without a body (or with ``template_zone = "anywhere"``), all.
+    nothing kept above, but never the title (the line right above a dated byline), however
+    many of the site's pages list it under 推荐阅读. In the footer: below the first line a rule
+    removed, or in a footer where nothing else is kept. Without a body (or with
+    ``template_zone = "anywhere"``), all.
     """
     if start is None or end is None or rules.template_zone == "anywhere":
         for i, count in repeated:
@@ -951,7 +954,12 @@ def _template_lines(
     for i, count in repeated:
         # (Only header and footer lines are candidates here: "anywhere" returned above.)
         if i < start:
-            furniture = i < last_rule or i < first_kept
+            title = (
+                i + 1 < len(out)
+                and out[i + 1][0] in rules.byline_rules
+                and rules.byline_date.search(lines[i + 1]) is not None
+            )
+            furniture = not title and (i < last_rule or i < first_kept)
         else:
             furniture = i > first_rule or not footer_kept
         if furniture:
