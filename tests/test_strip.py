@@ -1070,6 +1070,8 @@ _CLOSING = "会议强调，要把各项工作落到实处，确保取得实效�
         ("译者：何某", "strip.metadata"),
         ("浏览人次：1024", "strip.metadata"),
         ("隐私权政策 | 使用条款", "strip.site_footer"),
+        ("您现在的位置是：首页 / 新闻", "strip.breadcrumb"),
+        ("当前位置 Location：首页 Home > 新闻 News", "strip.breadcrumb"),
         ("临澧县融媒体中心 2024-03-12 10:21", "strip.metadata"),
         ("新聞局  2024-04-24 18:30", "strip.metadata"),
         ("更新于2024年5月31日 08:17 AM", "strip.metadata"),
